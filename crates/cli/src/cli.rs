@@ -1,0 +1,171 @@
+//! Command-line interface: subcommands and the options every one of them shares.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use feather_store::Store;
+use uuid::Uuid;
+
+/// The integrations layer of the Feather platform: connections, tool catalogs, tool
+/// configuration.
+#[derive(Debug, Parser)]
+#[command(name = "feather-integrations", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub logging: LoggingArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrates the store first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage an organization's API keys.
+    #[command(subcommand)]
+    ApiKeys(ApiKeysCommand),
+}
+
+/// Where the data lives; shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Directory for the embedded database and generated secrets.
+    #[arg(
+        long,
+        env = "FEATHER_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; without it, a SQLite file in the data directory.
+    #[arg(
+        long,
+        env = "FEATHER_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// Opens and migrates the configured store.
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        match &self.database_url {
+            Some(url) => Store::connect(url)
+                .await
+                .context("could not open the database named by --database-url"),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!(
+                        "could not create the data directory {}",
+                        self.data_dir.display()
+                    )
+                })?;
+                let path = self.data_dir.join("feather.db");
+                Store::open_sqlite_file(&path)
+                    .await
+                    .with_context(|| format!("could not open {}", path.display()))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LoggingArgs {
+    /// Log lines as human-readable text or as JSON objects.
+    #[arg(
+        long,
+        env = "FEATHER_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+impl LoggingArgs {
+    /// Logs go to stderr, filtered by `FEATHER_LOG` (default `info`), so stdout stays for
+    /// command output such as `--json`.
+    pub fn install(&self) {
+        let filter = tracing_subscriber::EnvFilter::try_from_env("FEATHER_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self.log_format {
+            LogFormat::Text => builder.init(),
+            LogFormat::Json => builder.json().init(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FEATHER_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Create an organization and its first API key.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print one JSON line: {"organization_id": …, "api_key": …}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create a key for an organization; the key is printed once.
+    Create {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organization's keys (never the keys themselves).
+    List {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key.
+    Revoke {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        key_id: Uuid,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

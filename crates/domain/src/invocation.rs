@@ -1,0 +1,131 @@
+//! The arguments a tool invocation sends upstream (DESIGN.md §3 "Invocation").
+
+use serde_json::{Map, Value};
+
+use crate::input_config::{InputArgType, InputDefaults};
+
+/// DESIGN.md §3 Invocation: operator defaults for fields the caller left out, then the caller's
+/// input, then every pinned value over whatever the caller sent.
+///
+/// "Left out" means absent: a caller's explicit `null` is the caller's value. The result is not
+/// validated here; the caller validates it against the tool's input_schema before sending.
+pub fn merge_arguments(
+    defaults: Option<&InputDefaults>,
+    caller: &Map<String, Value>,
+) -> Map<String, Value> {
+    let empty = InputDefaults::new();
+    let defaults = defaults.unwrap_or(&empty);
+    let mut arguments = Map::new();
+    for (field, config) in defaults {
+        if config.r#type == InputArgType::Default && !caller.contains_key(field) {
+            arguments.insert(field.clone(), config.value.clone());
+        }
+    }
+    for (field, value) in caller {
+        arguments.insert(field.clone(), value.clone());
+    }
+    for (field, config) in defaults {
+        if config.r#type == InputArgType::Pinned {
+            arguments.insert(field.clone(), config.value.clone());
+        }
+    }
+    arguments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input_config::InputArgConfig;
+    use serde_json::json;
+
+    fn defaults(entries: &[(&str, Value, InputArgType)]) -> InputDefaults {
+        entries
+            .iter()
+            .map(|(field, value, r#type)| {
+                let config = InputArgConfig {
+                    value: value.clone(),
+                    r#type: *r#type,
+                };
+                (field.to_string(), config)
+            })
+            .collect()
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn no_defaults_passes_caller_through() {
+        let caller = object(json!({"a": 1, "b": [2]}));
+        assert_eq!(merge_arguments(None, &caller), caller);
+        assert_eq!(
+            merge_arguments(Some(&InputDefaults::new()), &caller),
+            caller
+        );
+    }
+
+    #[test]
+    fn default_fills_field_caller_left_out() {
+        let config = defaults(&[("channel", json!("#general"), InputArgType::Default)]);
+        let merged = merge_arguments(Some(&config), &object(json!({"text": "hi"})));
+        assert_eq!(merged, object(json!({"channel": "#general", "text": "hi"})));
+    }
+
+    #[test]
+    fn caller_overrides_default() {
+        let config = defaults(&[("channel", json!("#general"), InputArgType::Default)]);
+        let merged = merge_arguments(Some(&config), &object(json!({"channel": "#random"})));
+        assert_eq!(merged, object(json!({"channel": "#random"})));
+    }
+
+    #[test]
+    fn caller_null_overrides_default() {
+        let config = defaults(&[("channel", json!("#general"), InputArgType::Default)]);
+        let merged = merge_arguments(Some(&config), &object(json!({"channel": null})));
+        assert_eq!(merged, object(json!({"channel": null})));
+    }
+
+    #[test]
+    fn pinned_overrides_caller() {
+        let config = defaults(&[("limit", json!(10), InputArgType::Pinned)]);
+        let merged = merge_arguments(Some(&config), &object(json!({"limit": 1000, "q": "x"})));
+        assert_eq!(merged, object(json!({"limit": 10, "q": "x"})));
+    }
+
+    #[test]
+    fn pinned_fills_field_caller_left_out() {
+        let config = defaults(&[("limit", json!(10), InputArgType::Pinned)]);
+        let merged = merge_arguments(Some(&config), &Map::new());
+        assert_eq!(merged, object(json!({"limit": 10})));
+    }
+
+    #[test]
+    fn defaults_and_pins_combine() {
+        let config = defaults(&[
+            ("channel", json!("#general"), InputArgType::Default),
+            ("limit", json!(10), InputArgType::Pinned),
+            ("format", json!("text"), InputArgType::Default),
+        ]);
+        let caller = object(json!({"format": "markdown", "limit": 99, "text": "hi"}));
+        let merged = merge_arguments(Some(&config), &caller);
+        assert_eq!(
+            merged,
+            object(json!({"channel": "#general", "format": "markdown", "limit": 10, "text": "hi"}))
+        );
+    }
+
+    #[test]
+    fn values_are_copied_whole() {
+        let config = defaults(&[(
+            "opts",
+            json!({"a": [1, {"b": null}]}),
+            InputArgType::Default,
+        )]);
+        let merged = merge_arguments(Some(&config), &Map::new());
+        assert_eq!(merged, object(json!({"opts": {"a": [1, {"b": null}]}})));
+    }
+}

@@ -1,0 +1,9 @@
+//! The domain rules of feather-integrations (DESIGN.md §3), as plain functions over plain
+//! types. Nothing here does I/O: no database, no HTTP, no async runtime.
+
+pub mod field_map;
+pub mod input_config;
+pub mod integration;
+pub mod invocation;
+pub mod schema;
+pub mod slug;

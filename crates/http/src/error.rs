@@ -1,0 +1,171 @@
+//! The one error type of the HTTP layer and the two wire formats of errors: the contract's
+//! `ErrorResponse` (400/401/404/405/409/413/5xx) and `HTTPValidationError` (422).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use feather_domain::input_config::FieldError;
+use feather_service::ServiceError;
+use feather_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Standard error response returned by all API error handlers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: String,
+    pub message: String,
+}
+
+/// The 422 body: every problem found in the request.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HTTPValidationError)]
+pub struct HttpValidationError {
+    pub detail: Vec<ValidationError>,
+}
+
+/// One problem, located by the path to the offending input (`["body", "nickname"]`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationError {
+    pub loc: Vec<String>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl ValidationError {
+    pub fn new(loc: Vec<String>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        ValidationError {
+            loc,
+            msg: msg.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+/// Why a request failed, as the client will see it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("invalid request")]
+    Validation(Vec<ValidationError>),
+    #[error("service unavailable")]
+    Unavailable(String),
+    /// Unexpected: the details are logged with the request id and never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// Attached to a 5xx response so the error middleware can log what the client is not shown.
+#[derive(Debug, Clone)]
+pub struct HiddenErrorDetail(pub String);
+
+impl ApiError {
+    /// A 422 for one problem at `loc`.
+    pub fn invalid(loc: &[&str], msg: impl Into<String>, kind: &str) -> ApiError {
+        ApiError::Validation(vec![ValidationError::new(
+            loc.iter().map(|segment| (*segment).to_owned()).collect(),
+            msg,
+            kind,
+        )])
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+/// The body of an error response with the standard format.
+pub fn error_body(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorResponse {
+            error: code.to_owned(),
+            message: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match self {
+            ApiError::Validation(detail) => {
+                (status, Json(HttpValidationError { detail })).into_response()
+            }
+            ApiError::Unauthorized => error_body(
+                status,
+                code,
+                "A valid API key is required: send it in the x-api-key header.",
+            ),
+            ApiError::NotFound(what) => {
+                let mut what = what.to_owned();
+                if let Some(first) = what.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                error_body(status, code, format!("{what} not found."))
+            }
+            ApiError::PayloadTooLarge => error_body(
+                status,
+                code,
+                format!(
+                    "The request body is larger than the limit of {} bytes.",
+                    crate::MAX_BODY_BYTES
+                ),
+            ),
+            ApiError::BadRequest(message) | ApiError::Conflict(message) => {
+                error_body(status, code, message)
+            }
+            ApiError::Unavailable(detail) | ApiError::Internal(detail) => {
+                // The message with the request id is written by the error middleware,
+                // which knows the request; here only the detail to log is attached.
+                let mut response = error_body(status, code, "");
+                response.extensions_mut().insert(HiddenErrorDetail(detail));
+                response
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Invalid(problems) => {
+                ApiError::Validation(problems.into_iter().map(body_validation_error).collect())
+            }
+            ServiceError::Conflict(message) => ApiError::Conflict(message),
+            ServiceError::Store(StoreError::Unavailable(source)) => {
+                ApiError::Unavailable(source.to_string())
+            }
+            ServiceError::Store(other) => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A problem found in the request body, located from the body's root.
+fn body_validation_error(problem: FieldError) -> ValidationError {
+    let mut loc = Vec::with_capacity(problem.loc.len() + 1);
+    loc.push("body".to_owned());
+    loc.extend(problem.loc);
+    ValidationError::new(loc, problem.msg, problem.kind)
+}

@@ -1,0 +1,184 @@
+//! Request extractors that answer in the project's own error format: a JSON body that
+//! reports every unknown field and names the field of a type error, and path parameters
+//! whose malformed UUIDs answer 422.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, ValidationError};
+
+/// A JSON request body of type `T`, which must be a struct (its field list is read from
+/// its `Deserialize` impl to report unknown fields).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection: BytesRejection| {
+                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        ApiError::PayloadTooLarge
+                    } else {
+                        ApiError::BadRequest("The request body could not be read.".to_owned())
+                    }
+                })?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
+            ApiError::BadRequest(format!("The request body is not valid JSON: {error}."))
+        })?;
+        parse_body(value).map(JsonBody)
+    }
+}
+
+/// Checks a parsed body against `T`: every unknown field is reported, then the first type
+/// error with the path of the field it is in.
+fn parse_body<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    let Value::Object(mut fields) = value else {
+        return Err(ApiError::invalid(
+            &["body"],
+            "The request body must be a JSON object.",
+            "model_type",
+        ));
+    };
+    let known = serde_aux::serde_introspection::serde_introspect::<T>();
+    let unknown: Vec<String> = fields
+        .keys()
+        .filter(|key| !known.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation(
+            unknown
+                .into_iter()
+                .map(|key| {
+                    ValidationError::new(
+                        vec!["body".to_owned(), key],
+                        "Extra inputs are not permitted.",
+                        "extra_forbidden",
+                    )
+                })
+                .collect(),
+        ));
+    }
+    // Keep only known fields: the struct itself may deny unknown ones.
+    fields.retain(|key, _| known.contains(&key.as_str()));
+    serde_path_to_error::deserialize(Value::Object(fields)).map_err(|error| {
+        let mut loc = vec!["body".to_owned()];
+        loc.extend(
+            error
+                .path()
+                .iter()
+                .map(|segment| segment.to_string())
+                .filter(|segment| segment != "?"),
+        );
+        ApiError::Validation(vec![ValidationError::new(
+            loc,
+            error.inner().to_string(),
+            "type_error",
+        )])
+    })
+}
+
+/// Path parameters of type `T`; a value that does not parse (a malformed UUID) is a 422
+/// naming the parameter.
+#[derive(Debug)]
+pub struct PathParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::path::ErrorKind;
+
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(params)) => Ok(PathParams(params)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => match error.kind() {
+                ErrorKind::ParseErrorAtKey { key, value, .. }
+                | ErrorKind::DeserializeError { key, value, .. } => Err(ApiError::invalid(
+                    &["path", key],
+                    format!("Input should be a valid UUID, not {value:?}."),
+                    "uuid_parsing",
+                )),
+                ErrorKind::InvalidUtf8InPathParam { key } => Err(ApiError::invalid(
+                    &["path", key],
+                    "Input should be valid UTF-8.",
+                    "uuid_parsing",
+                )),
+                other => Err(ApiError::invalid(
+                    &["path"],
+                    other.to_string(),
+                    "value_error",
+                )),
+            },
+            Err(other) => Err(ApiError::Internal(other.body_text())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        #[serde(default)]
+        count: Option<u32>,
+    }
+
+    fn problems(result: Result<Body, ApiError>) -> Vec<(Vec<String>, String)> {
+        match result {
+            Err(ApiError::Validation(detail)) => {
+                detail.into_iter().map(|d| (d.loc, d.kind)).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_unknown_field_is_reported() {
+        let found = problems(parse_body(json!({"name": "a", "x": 1, "y": 2})));
+        assert_eq!(
+            found,
+            vec![
+                (vec!["body".into(), "x".into()], "extra_forbidden".into()),
+                (vec!["body".into(), "y".into()], "extra_forbidden".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_type_error_names_its_field() {
+        let found = problems(parse_body(json!({"name": "a", "count": "many"})));
+        assert_eq!(
+            found,
+            vec![(vec!["body".into(), "count".into()], "type_error".into())]
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_rejected() {
+        let found = problems(parse_body(json!([1, 2])));
+        assert_eq!(found, vec![(vec!["body".into()], "model_type".into())]);
+    }
+}

@@ -1,0 +1,207 @@
+//! Connections: the listing (the seed contract's endpoint), one connection, rename, delete.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use feather_domain::integration::IntegrationKey;
+use feather_service::ConnectionView;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::tools::ConnectionToolResponse;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorResponse, HttpValidationError};
+use crate::extract::{JsonBody, PathParams};
+use crate::schemas::IntegrationKeySchema;
+
+/// A connection with all its tools.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    id: Uuid,
+    organization_id: Uuid,
+    #[schema(value_type = IntegrationKeySchema)]
+    integration_key: IntegrationKey,
+    nickname_slug: String,
+    nickname: String,
+    vendor: &'static str,
+    #[schema(required = true)]
+    vendor_connection_id: Option<String>,
+    status: &'static str,
+    tools_status: &'static str,
+    #[schema(required = true)]
+    tools_synced_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    status_reason: Option<String>,
+    #[schema(required = true)]
+    connected_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    last_refreshed_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    last_used_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Object)]
+    metadata: Map<String, Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Always present (the seed lists it as optional).
+    #[schema(required = false)]
+    tools: Vec<ConnectionToolResponse>,
+}
+
+impl From<ConnectionView> for ConnectionResponse {
+    fn from(view: ConnectionView) -> Self {
+        let connection = view.connection;
+        ConnectionResponse {
+            id: connection.id,
+            organization_id: connection.organization_id,
+            integration_key: connection.integration_key,
+            nickname_slug: connection.nickname_slug,
+            nickname: connection.nickname,
+            vendor: connection.vendor.as_str(),
+            vendor_connection_id: connection.vendor_connection_id,
+            status: connection.status.as_str(),
+            tools_status: connection.tools_status.as_str(),
+            tools_synced_at: connection.tools_synced_at,
+            status_reason: connection.status_reason,
+            connected_at: connection.connected_at,
+            last_refreshed_at: connection.last_refreshed_at,
+            last_used_at: connection.last_used_at,
+            metadata: connection.metadata,
+            created_at: connection.created_at,
+            updated_at: connection.updated_at,
+            tools: view.tools.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The `connection_id` path parameter.
+#[derive(Debug, Deserialize)]
+pub(super) struct ConnectionPath {
+    pub connection_id: Uuid,
+}
+
+/// Rename a connection. Its `nickname_slug` never changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionPatchRequest {
+    /// The new display name; `null` or omitted leaves it unchanged.
+    #[serde(default)]
+    nickname: Option<String>,
+}
+
+/// List the calling org's connections.
+#[utoipa::path(
+    get,
+    path = "/v1/integrations/connections",
+    tag = "integrations",
+    operation_id = "listConnections",
+    responses(
+        (status = 200, description = "Successful Response", body = Vec<ConnectionResponse>),
+        (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 401, description = "Authentication required", body = ErrorResponse),
+    ),
+    security(("APIKeyHeader" = [])),
+)]
+pub(super) async fn list_connections(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConnectionResponse>>, ApiError> {
+    let connections = state
+        .service
+        .list_connections(caller.organization_id())
+        .await?;
+    Ok(Json(connections.into_iter().map(Into::into).collect()))
+}
+
+/// Get a connection.
+#[utoipa::path(
+    get,
+    path = "/v1/integrations/connections/{connection_id}",
+    tag = "integrations",
+    operation_id = "getConnection",
+    params(("connection_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = ConnectionResponse),
+        (status = 401, description = "Authentication required", body = ErrorResponse),
+        (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 404, description = "Resource not found", body = ErrorResponse),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
+)]
+pub(super) async fn get_connection(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(path): PathParams<ConnectionPath>,
+) -> Result<Json<ConnectionResponse>, ApiError> {
+    let view = state
+        .service
+        .get_connection(caller.organization_id(), path.connection_id)
+        .await?;
+    Ok(Json(view.into()))
+}
+
+/// Rename a connection (slug stays immutable).
+#[utoipa::path(
+    patch,
+    path = "/v1/integrations/connections/{connection_id}",
+    tag = "integrations",
+    operation_id = "updateConnection",
+    params(("connection_id" = Uuid, Path)),
+    request_body = ConnectionPatchRequest,
+    responses(
+        (status = 200, description = "Successful Response", body = ConnectionResponse),
+        (status = 401, description = "Authentication required", body = ErrorResponse),
+        (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 404, description = "Resource not found", body = ErrorResponse),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
+)]
+pub(super) async fn update_connection(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(path): PathParams<ConnectionPath>,
+    JsonBody(body): JsonBody<ConnectionPatchRequest>,
+) -> Result<Json<ConnectionResponse>, ApiError> {
+    let view = state
+        .service
+        .rename_connection(
+            caller.organization_id(),
+            path.connection_id,
+            body.nickname.as_deref(),
+        )
+        .await?;
+    Ok(Json(view.into()))
+}
+
+/// Disconnect: delete the connection and its tools.
+#[utoipa::path(
+    delete,
+    path = "/v1/integrations/connections/{connection_id}",
+    tag = "integrations",
+    operation_id = "disconnectConnection",
+    params(("connection_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Successful Response"),
+        (status = 401, description = "Authentication required", body = ErrorResponse),
+        (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 404, description = "Resource not found", body = ErrorResponse),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
+)]
+pub(super) async fn delete_connection(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(path): PathParams<ConnectionPath>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .service
+        .delete_connection(caller.organization_id(), path.connection_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,47 @@
+//! Operational endpoints: liveness, readiness, and the OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use utoipa::openapi::OpenApi;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub(super) fn router(document: OpenApi) -> Router<AppState> {
+    // Serialized once: the document does not change while the process runs.
+    let document: Arc<str> = document
+        .to_pretty_json()
+        .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+        .into();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route(
+            "/openapi.json",
+            get(
+                move || async move { ([(CONTENT_TYPE, "application/json")], document.to_string()) },
+            ),
+        )
+}
+
+/// The process is up.
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The process can serve: its store answers.
+async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    state
+        .service
+        .store()
+        .ping()
+        .await
+        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    Ok(Json(json!({"status": "ready"})))
+}

@@ -1,0 +1,43 @@
+//! Every route of the API, in one place.
+
+mod api_keys;
+mod connections;
+mod health;
+mod integrations;
+mod tools;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// The documented API: each handler's path, method and schemas come from its
+/// `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(integrations::list_integrations))
+        .routes(routes!(connections::list_connections))
+        .routes(routes!(
+            connections::get_connection,
+            connections::update_connection,
+            connections::delete_connection
+        ))
+        .routes(routes!(tools::set_all_tools_enabled))
+        .routes(routes!(tools::configure_tool))
+}
+
+/// The application's routes over `state`, with the operational endpoints beside the API.
+pub(crate) fn router(state: AppState) -> Router {
+    let (api, document) = api().split_for_parts();
+    api.merge(health::router(document))
+        .route(
+            "/static/integrations/{file}",
+            axum::routing::get(integrations::logo),
+        )
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .with_state(state)
+}

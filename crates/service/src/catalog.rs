@@ -1,0 +1,84 @@
+//! Recording an upstream tool catalog on a connection (the write half of a tool sync).
+
+use std::collections::{HashMap, HashSet};
+
+use feather_domain::slug::{first_free_slug, humanize, tool_slug};
+use feather_store::{CatalogTool, now};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Service, ServiceError, ServiceResult};
+
+/// One tool as an upstream server lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamTool {
+    /// The vendor's own tool name: becomes `tool_path`.
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub input_schema: Value,
+    pub output_schema: Option<Value>,
+}
+
+impl Service {
+    /// Records `upstream` as the connection's current catalog (DESIGN.md §3 Tool sync). New
+    /// tools get slugs that are unique within the connection, assigned in `tool_path`
+    /// order so the result does not depend on the upstream's listing order.
+    pub async fn record_catalog(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        mut upstream: Vec<UpstreamTool>,
+    ) -> ServiceResult<()> {
+        let connection = self
+            .store
+            .get_connection(organization_id, connection_id)
+            .await?
+            .ok_or(ServiceError::NotFound("connection"))?;
+        upstream.sort_by(|a, b| a.name.cmp(&b.name));
+        if let Some(pair) = upstream
+            .windows(2)
+            .find(|pair| pair[0].name == pair[1].name)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "The upstream lists the tool {:?} more than once.",
+                pair[0].name
+            )));
+        }
+        let existing = self
+            .store
+            .list_connection_tools(organization_id, connection_id)
+            .await?;
+        let known_slugs: HashMap<&str, &str> = existing
+            .iter()
+            .map(|tool| (tool.tool_path.as_str(), tool.slug.as_str()))
+            .collect();
+        let mut taken: HashSet<String> = existing.iter().map(|tool| tool.slug.clone()).collect();
+        let catalog = upstream
+            .into_iter()
+            .map(|tool| {
+                let slug = match known_slugs.get(tool.name.as_str()) {
+                    Some(known) => (*known).to_owned(),
+                    None => {
+                        let base = tool_slug(&connection.nickname_slug, &tool.name);
+                        let slug = first_free_slug(&base, |candidate| taken.contains(candidate));
+                        taken.insert(slug.clone());
+                        slug
+                    }
+                };
+                CatalogTool {
+                    display_name: tool.title.unwrap_or_else(|| humanize(&tool.name)),
+                    tool_path: tool.name,
+                    slug,
+                    description: tool.description,
+                    input_schema: tool.input_schema,
+                    response_schema: tool.output_schema,
+                }
+            })
+            .collect::<Vec<_>>();
+        self.store
+            .apply_catalog(organization_id, connection_id, &catalog, now())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,258 @@
+//! Connections and the operator's configuration of their tools.
+
+use std::collections::HashMap;
+
+use feather_domain::field_map::parse_field_map;
+use feather_domain::input_config::{FieldError, parse_input_defaults};
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_domain::slug::{Nickname, NicknameError, first_free_slug};
+use feather_store::{Connection, Patch, StoreError, Tool, ToolConfigPatch, now};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::{ConnectionView, Service, ServiceError, ServiceResult, ToolView};
+
+/// How many times a new connection retries its slug when a concurrent create took it.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// What a vendor adapter knows about a connection it is creating.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub integration_key: IntegrationKey,
+    pub nickname: String,
+    pub vendor: Vendor,
+    pub vendor_connection_id: Option<String>,
+    pub status: ConnectionStatus,
+    pub metadata: Map<String, Value>,
+}
+
+/// An operator's requested change to one tool, as received (documents not yet validated).
+#[derive(Debug, Clone, Default)]
+pub struct ToolConfigInput {
+    pub is_enabled: Option<bool>,
+    pub input_defaults: Patch<Value>,
+    pub response_field_map: Patch<Value>,
+}
+
+fn nickname_problem(error: NicknameError) -> ServiceError {
+    let kind = match error {
+        NicknameError::TooLong { .. } => "string_too_long",
+        NicknameError::Blank | NicknameError::EmptySlug => "value_error",
+    };
+    ServiceError::invalid(&["nickname"], error.to_string(), kind)
+}
+
+/// Prefixes each problem's location with the body field it was found under.
+fn located_under(field: &str, problems: Vec<FieldError>) -> impl Iterator<Item = FieldError> {
+    problems.into_iter().map(move |mut problem| {
+        problem.loc.insert(0, field.to_owned());
+        problem
+    })
+}
+
+impl Service {
+    /// Creates a connection; its nickname slug is the first free one in the organization.
+    pub async fn create_connection(
+        &self,
+        organization_id: Uuid,
+        new: NewConnection,
+    ) -> ServiceResult<Connection> {
+        let nickname = Nickname::parse(&new.nickname).map_err(nickname_problem)?;
+        let base = nickname.slug();
+        let created_at = now();
+        let mut connection = Connection {
+            id: Uuid::now_v7(),
+            organization_id,
+            integration_key: new.integration_key,
+            nickname: nickname.as_str().to_owned(),
+            nickname_slug: String::new(),
+            vendor: new.vendor,
+            vendor_connection_id: new.vendor_connection_id,
+            status: new.status,
+            status_reason: None,
+            tools_status: ToolsStatus::Pending,
+            tools_synced_at: None,
+            connected_at: (new.status == ConnectionStatus::Active).then_some(created_at),
+            last_refreshed_at: None,
+            last_used_at: None,
+            metadata: new.metadata,
+            created_at,
+            updated_at: created_at,
+        };
+        for _ in 0..SLUG_ATTEMPTS {
+            let taken = self
+                .store
+                .nickname_slugs_starting_with(organization_id, &base)
+                .await?;
+            connection.nickname_slug =
+                first_free_slug(&base, |slug| taken.iter().any(|t| t == slug));
+            match self.store.insert_connection(&connection).await {
+                // A concurrent create took the same slug between the read and the insert.
+                Err(StoreError::UniqueViolation { .. }) => continue,
+                result => {
+                    result?;
+                    return Ok(connection);
+                }
+            }
+        }
+        Err(ServiceError::Conflict(format!(
+            "Could not allocate a unique nickname slug for {:?}; retry the request.",
+            nickname.as_str()
+        )))
+    }
+
+    /// The organization's connections, each with its tools: two queries however many
+    /// connections there are.
+    pub async fn list_connections(
+        &self,
+        organization_id: Uuid,
+    ) -> ServiceResult<Vec<ConnectionView>> {
+        let connections = self.store.list_connections(organization_id).await?;
+        let mut tools_by_connection: HashMap<Uuid, Vec<Tool>> = HashMap::new();
+        for tool in self.store.list_organization_tools(organization_id).await? {
+            tools_by_connection
+                .entry(tool.connection_id)
+                .or_default()
+                .push(tool);
+        }
+        Ok(connections
+            .into_iter()
+            .map(|connection| {
+                let tools = tools_by_connection
+                    .remove(&connection.id)
+                    .unwrap_or_default();
+                ConnectionView::new(connection, tools)
+            })
+            .collect())
+    }
+
+    pub async fn get_connection(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> ServiceResult<ConnectionView> {
+        let connection = self.connection(organization_id, connection_id).await?;
+        let tools = self
+            .store
+            .list_connection_tools(organization_id, connection_id)
+            .await?;
+        Ok(ConnectionView::new(connection, tools))
+    }
+
+    /// Renames the connection; its nickname slug stays what it was at creation.
+    pub async fn rename_connection(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        nickname: Option<&str>,
+    ) -> ServiceResult<ConnectionView> {
+        if let Some(nickname) = nickname {
+            let nickname = Nickname::parse(nickname).map_err(nickname_problem)?;
+            self.store
+                .rename_connection(organization_id, connection_id, nickname.as_str(), now())
+                .await?
+                .ok_or(ServiceError::NotFound("connection"))?;
+        }
+        self.get_connection(organization_id, connection_id).await
+    }
+
+    pub async fn delete_connection(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> ServiceResult<()> {
+        if self
+            .store
+            .delete_connection(organization_id, connection_id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("connection"))
+        }
+    }
+
+    /// Enables or disables every tool of the connection; returns them in `tool_path` order.
+    pub async fn set_all_tools_enabled(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        enabled: bool,
+    ) -> ServiceResult<Vec<ToolView>> {
+        let connection = self.connection(organization_id, connection_id).await?;
+        self.store
+            .set_connection_tools_enabled(organization_id, connection_id, enabled, now())
+            .await?;
+        let tools = self
+            .store
+            .list_connection_tools(organization_id, connection_id)
+            .await?;
+        Ok(ConnectionView::new(connection, tools).tools)
+    }
+
+    /// Applies an operator's change to one tool. `input_defaults` is validated against the
+    /// tool's current `input_schema` and `response_field_map` against the field-map shape;
+    /// every problem is reported at once and nothing is written unless all is valid.
+    pub async fn configure_tool(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+        input: ToolConfigInput,
+    ) -> ServiceResult<ToolView> {
+        let connection = self.connection(organization_id, connection_id).await?;
+        let tool = self
+            .store
+            .get_tool(organization_id, connection_id, tool_id)
+            .await?
+            .ok_or(ServiceError::NotFound("tool"))?;
+
+        let mut problems = Vec::new();
+        let input_defaults = match input.input_defaults {
+            Patch::Unchanged => Patch::Unchanged,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(raw) => match parse_input_defaults(&raw, &tool.input_schema) {
+                Ok(defaults) => Patch::Set(defaults),
+                Err(found) => {
+                    problems.extend(located_under("input_defaults", found));
+                    Patch::Unchanged
+                }
+            },
+        };
+        if let Patch::Set(raw) = &input.response_field_map
+            && let Err(found) = parse_field_map(raw)
+        {
+            problems.extend(located_under("response_field_map", found));
+        }
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+
+        let patch = ToolConfigPatch {
+            is_enabled: input.is_enabled,
+            input_defaults,
+            response_field_map: input.response_field_map,
+        };
+        let tool = if patch.is_empty() {
+            tool
+        } else {
+            self.store
+                .update_tool_config(organization_id, connection_id, tool_id, &patch, now())
+                .await?
+                // Deleted between the read and the write.
+                .ok_or(ServiceError::NotFound("tool"))?
+        };
+        Ok(ToolView::new(tool, &connection))
+    }
+
+    async fn connection(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> ServiceResult<Connection> {
+        self.store
+            .get_connection(organization_id, connection_id)
+            .await?
+            .ok_or(ServiceError::NotFound("connection"))
+    }
+}

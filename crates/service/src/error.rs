@@ -1,0 +1,34 @@
+//! What can go wrong in a use case, in terms a caller can act on.
+
+use feather_domain::input_config::FieldError;
+use feather_store::StoreError;
+
+/// Result of a use case.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Why a use case did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The resource does not exist for the calling organization (it may exist for another).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The input breaks a rule; each problem is located relative to the request body.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The request conflicts with the current state and retrying as-is will not help.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// A single invalid-input problem at `loc` (relative to the request body).
+    pub fn invalid(loc: &[&str], msg: impl Into<String>, kind: &'static str) -> ServiceError {
+        ServiceError::Invalid(vec![FieldError {
+            loc: loc.iter().map(|segment| (*segment).to_owned()).collect(),
+            msg: msg.into(),
+            kind,
+        }])
+    }
+}

@@ -1,0 +1,248 @@
+//! Organizations and API keys: creation, revocation, and authenticating a presented key.
+
+use chrono::{DateTime, Duration, Utc};
+use feather_store::{ApiKey, NewApiKey, Organization, now};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{Service, ServiceError, ServiceResult};
+
+/// Every key starts with this, so a leaked key is easy to recognize in a scan.
+const KEY_MARKER: &str = "fth_";
+/// Random characters after the marker: 40 alphanumerics carry about 238 bits.
+const KEY_RANDOM_CHARS: usize = 40;
+/// How much of the key is kept in the clear to tell keys apart in a listing.
+const KEY_PREFIX_CHARS: usize = 12;
+const KEY_NAME_MAX_CHARS: usize = 255;
+/// `last_used_at` is written at most this often per key, so that authenticating a request
+/// is a read and not a write.
+const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
+
+/// The organization a request acts for, and the key that proved it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub organization_id: Uuid,
+    pub key_id: Uuid,
+}
+
+/// A new key: the stored record and the plain-text key, which exists only in this value.
+#[derive(Debug, Clone)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub plain_text_key: String,
+}
+
+/// What a caller asks for when creating a key.
+#[derive(Debug, Clone, Default)]
+pub struct NewApiKeyInput {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn hash_key(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn generate_key() -> String {
+    let random: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(KEY_RANDOM_CHARS)
+        .map(char::from)
+        .collect();
+    format!("{KEY_MARKER}{random}")
+}
+
+fn looks_like_a_key(presented: &str) -> bool {
+    presented.len() == KEY_MARKER.len() + KEY_RANDOM_CHARS
+        && presented.starts_with(KEY_MARKER)
+        && presented[KEY_MARKER.len()..]
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric())
+}
+
+impl Service {
+    /// Creates an organization and its first API key.
+    pub async fn create_organization(
+        &self,
+        name: &str,
+    ) -> ServiceResult<(Organization, CreatedApiKey)> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ServiceError::invalid(
+                &["name"],
+                "The organization name must not be blank.",
+                "string_too_short",
+            ));
+        }
+        let organization = Organization {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            created_at: now(),
+        };
+        self.store.insert_organization(&organization).await?;
+        let key = self
+            .create_api_key(
+                organization.id,
+                NewApiKeyInput {
+                    name: "Initial key".to_owned(),
+                    ..NewApiKeyInput::default()
+                },
+            )
+            .await?;
+        Ok((organization, key))
+    }
+
+    pub async fn create_api_key(
+        &self,
+        organization_id: Uuid,
+        input: NewApiKeyInput,
+    ) -> ServiceResult<CreatedApiKey> {
+        let name = input.name.trim();
+        let mut problems = Vec::new();
+        if name.is_empty() {
+            problems.push((
+                "name",
+                "The key name must not be blank.",
+                "string_too_short",
+            ));
+        } else if name.chars().count() > KEY_NAME_MAX_CHARS {
+            problems.push((
+                "name",
+                "The key name must be at most 255 characters.",
+                "string_too_long",
+            ));
+        }
+        let created_at = now();
+        if input
+            .expires_at
+            .is_some_and(|expires_at| expires_at <= created_at)
+        {
+            problems.push((
+                "expires_at",
+                "The expiry must be in the future.",
+                "value_error",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(
+                problems
+                    .into_iter()
+                    .map(
+                        |(field, msg, kind)| feather_domain::input_config::FieldError {
+                            loc: vec![field.to_owned()],
+                            msg: msg.to_owned(),
+                            kind,
+                        },
+                    )
+                    .collect(),
+            ));
+        }
+        let plain_text_key = generate_key();
+        let key = self
+            .store
+            .insert_api_key(&NewApiKey {
+                id: Uuid::now_v7(),
+                organization_id,
+                name: name.to_owned(),
+                key_prefix: plain_text_key[..KEY_PREFIX_CHARS].to_owned(),
+                key_hash: hash_key(&plain_text_key),
+                scopes: input.scopes,
+                created_at,
+                expires_at: input.expires_at,
+            })
+            .await?;
+        Ok(CreatedApiKey {
+            key,
+            plain_text_key,
+        })
+    }
+
+    pub async fn list_api_keys(&self, organization_id: Uuid) -> ServiceResult<Vec<ApiKey>> {
+        Ok(self.store.list_api_keys(organization_id).await?)
+    }
+
+    pub async fn revoke_api_key(&self, organization_id: Uuid, key_id: Uuid) -> ServiceResult<()> {
+        if self
+            .store
+            .revoke_api_key(organization_id, key_id, now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("API key"))
+        }
+    }
+
+    /// The principal of a presented key, or None when the key is unknown, revoked or expired.
+    pub async fn authenticate(&self, presented: &str) -> ServiceResult<Option<Principal>> {
+        if !looks_like_a_key(presented) {
+            return Ok(None);
+        }
+        let Some(key) = self
+            .store
+            .find_api_key_by_hash(&hash_key(presented))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let at = now();
+        let usable = key.revoked_at.is_none() && key.expires_at.is_none_or(|expires| expires > at);
+        if !usable {
+            return Ok(None);
+        }
+        if key
+            .last_used_at
+            .is_none_or(|used| at - used >= LAST_USED_RESOLUTION)
+        {
+            self.store.touch_api_key(key.id, at).await?;
+        }
+        Ok(Some(Principal {
+            organization_id: key.organization_id,
+            key_id: key.id,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_have_the_marker_and_pass_the_shape_check() {
+        let key = generate_key();
+        assert!(key.starts_with(KEY_MARKER));
+        assert!(looks_like_a_key(&key));
+        assert_ne!(generate_key(), key);
+    }
+
+    #[test]
+    fn malformed_keys_fail_the_shape_check_without_a_lookup() {
+        assert!(!looks_like_a_key(""));
+        assert!(!looks_like_a_key("fth_short"));
+        assert!(!looks_like_a_key(&format!(
+            "xxx_{}",
+            "a".repeat(KEY_RANDOM_CHARS)
+        )));
+        assert!(!looks_like_a_key(&format!(
+            "fth_{}!",
+            "a".repeat(KEY_RANDOM_CHARS - 1)
+        )));
+        // Multi-byte characters must not be sliced mid-character.
+        assert!(!looks_like_a_key(&format!(
+            "fth_{}é",
+            "a".repeat(KEY_RANDOM_CHARS - 2)
+        )));
+    }
+
+    #[test]
+    fn key_hash_is_hex_sha256() {
+        assert_eq!(
+            hash_key("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Persistence for feather-integrations.
+//!
+//! One [`Store`] type serves both backends: SQLite (the embedded default) and PostgreSQL
+//! (production, many replicas). The backend is picked once, from the database URL, and the
+//! layers above never see which one it is. Queries are written once in the SQL both engines
+//! accept; where the dialects differ, the statement is chosen per backend next to its twin.
+//! No business rule lives here.
+
+mod api_keys;
+mod connections;
+mod document;
+mod error;
+mod model;
+mod organizations;
+mod tools;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::StoreError;
+pub use model::*;
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a request may wait for a pooled connection before the store counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The service's database, on either backend.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a [`Store`] runs on, for logs and diagnostics only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever backend is in use.
+/// The body is written once and compiled for each engine.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Store {
+    /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Store {
+                pool: Pool::Postgres(pool),
+            }
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?;
+            Self::open_sqlite(options).await?
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens (creating it if needed) the SQLite database file at `path` and migrates it.
+    pub async fn open_sqlite_file(path: &Path) -> StoreResult<Store> {
+        let store = Self::open_sqlite(SqliteConnectOptions::new().filename(path)).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(options: SqliteConnectOptions) -> StoreResult<Store> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(ACQUIRE_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Applies every migration not yet applied. Migrations are append-only, one folder per
+    /// backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Succeeds when the database answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        with_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes every pooled connection; pending queries finish first.
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// The current time at the precision both backends store (microseconds), so a value read
+/// back equals the value written on SQLite and PostgreSQL alike.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}

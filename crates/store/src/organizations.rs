@@ -1,0 +1,40 @@
+//! Organizations.
+
+use uuid::Uuid;
+
+use crate::{Organization, Store, StoreResult, with_pool};
+
+impl Store {
+    pub async fn insert_organization(&self, organization: &Organization) -> StoreResult<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(organization.id)
+                .bind(&organization.name)
+                .bind(organization.created_at)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn get_organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
+        let organization = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(organization)
+    }
+
+    /// Whether any organization exists: the first start of an empty store creates one.
+    pub async fn has_organizations(&self) -> StoreResult<bool> {
+        let (exists,): (bool,) = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM organizations)")
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(exists)
+    }
+}

@@ -1,0 +1,290 @@
+//! Connection tools: the listing reads, operator configuration, and catalog upserts.
+
+use chrono::{DateTime, Utc};
+use feather_domain::input_config::InputDefaults;
+use uuid::Uuid;
+
+use crate::document::Document;
+use crate::{
+    CatalogTool, Patch, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, with_pool,
+};
+
+/// The column list of every query of this module, as a literal for `concat!`.
+macro_rules! tool_columns {
+    () => {
+        "id, connection_id, organization_id, tool_path, slug, display_name, \
+                       description, input_schema, response_schema, is_enabled, input_defaults, \
+                       response_field_map, last_seen_at, created_at, updated_at"
+    };
+}
+
+/// A tool row as the database returns it, before its documents are typed.
+#[derive(sqlx::FromRow)]
+struct ToolRow {
+    id: Uuid,
+    connection_id: Uuid,
+    organization_id: Uuid,
+    tool_path: String,
+    slug: String,
+    display_name: String,
+    description: Option<String>,
+    input_schema: Document,
+    response_schema: Option<Document>,
+    is_enabled: bool,
+    input_defaults: Option<Document>,
+    response_field_map: Option<Document>,
+    last_seen_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ToolRow> for Tool {
+    type Error = StoreError;
+
+    fn try_from(row: ToolRow) -> Result<Tool, StoreError> {
+        let input_defaults = row
+            .input_defaults
+            .map(|Document(value)| serde_json::from_value::<InputDefaults>(value))
+            .transpose()
+            .map_err(|error| {
+                StoreError::Corrupt(format!("input_defaults of tool {}: {error}", row.id))
+            })?;
+        Ok(Tool {
+            id: row.id,
+            connection_id: row.connection_id,
+            organization_id: row.organization_id,
+            tool_path: row.tool_path,
+            slug: row.slug,
+            display_name: row.display_name,
+            description: row.description,
+            input_schema: row.input_schema.0,
+            response_schema: row.response_schema.map(|document| document.0),
+            is_enabled: row.is_enabled,
+            input_defaults,
+            response_field_map: row.response_field_map.map(|document| document.0),
+            last_seen_at: row.last_seen_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn into_tools(rows: Vec<ToolRow>) -> StoreResult<Vec<Tool>> {
+    rows.into_iter().map(Tool::try_from).collect()
+}
+
+impl Store {
+    /// Every tool of the organization, grouped by connection and in `tool_path` order within
+    /// each: one index scan however many connections the organization has.
+    pub async fn list_organization_tools(&self, organization_id: Uuid) -> StoreResult<Vec<Tool>> {
+        let sql = concat!(
+            "SELECT ",
+            tool_columns!(),
+            " FROM connection_tools WHERE organization_id = $1 \
+             ORDER BY organization_id, connection_id, tool_path"
+        );
+        let rows = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .fetch_all(pool)
+                .await
+        })?;
+        into_tools(rows)
+    }
+
+    /// The connection's tools in `tool_path` order.
+    pub async fn list_connection_tools(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> StoreResult<Vec<Tool>> {
+        let sql = concat!(
+            "SELECT ",
+            tool_columns!(),
+            " FROM connection_tools \
+             WHERE organization_id = $1 AND connection_id = $2 ORDER BY tool_path"
+        );
+        let rows = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .fetch_all(pool)
+                .await
+        })?;
+        into_tools(rows)
+    }
+
+    pub async fn get_tool(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+    ) -> StoreResult<Option<Tool>> {
+        let sql = concat!(
+            "SELECT ",
+            tool_columns!(),
+            " FROM connection_tools \
+             WHERE organization_id = $1 AND connection_id = $2 AND id = $3"
+        );
+        let row: Option<ToolRow> = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(tool_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Tool::try_from).transpose()
+    }
+
+    /// Writes the operator-owned fields the patch sets, and only those. None when the
+    /// connection has no such tool.
+    pub async fn update_tool_config(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+        patch: &ToolConfigPatch,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Tool>> {
+        let (set_defaults, defaults) = match &patch.input_defaults {
+            Patch::Unchanged => (false, None),
+            Patch::Clear => (true, None),
+            Patch::Set(defaults) => {
+                let value = serde_json::to_value(defaults)
+                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                (true, Some(Document(value)))
+            }
+        };
+        let (set_field_map, field_map) = match &patch.response_field_map {
+            Patch::Unchanged => (false, None),
+            Patch::Clear => (true, None),
+            Patch::Set(map) => (true, Some(Document(map.clone()))),
+        };
+        // One static statement for every combination: each CASE keeps the column unless the
+        // patch names it.
+        let sql = concat!(
+            "UPDATE connection_tools SET \
+               is_enabled = COALESCE($4, is_enabled), \
+               input_defaults = CASE WHEN $5 THEN $6 ELSE input_defaults END, \
+               response_field_map = CASE WHEN $7 THEN $8 ELSE response_field_map END, \
+               updated_at = $9 \
+             WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
+             RETURNING ",
+            tool_columns!()
+        );
+        let row: Option<ToolRow> = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(tool_id)
+                .bind(patch.is_enabled)
+                .bind(set_defaults)
+                .bind(&defaults)
+                .bind(set_field_map)
+                .bind(&field_map)
+                .bind(at)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Tool::try_from).transpose()
+    }
+
+    /// Enables or disables every tool of the connection; tools already in that state keep
+    /// their `updated_at`.
+    pub async fn set_connection_tools_enabled(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        enabled: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE connection_tools SET is_enabled = $3, updated_at = $4 \
+                 WHERE organization_id = $1 AND connection_id = $2 AND is_enabled <> $3",
+            )
+            .bind(organization_id)
+            .bind(connection_id)
+            .bind(enabled)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Records a successful sync of the connection's catalog, in one transaction: every
+    /// tool is upserted by `tool_path` (sync-owned fields overwritten, operator-owned ones
+    /// untouched, `updated_at` moved only when something changed, `last_seen_at` always),
+    /// tools absent from `catalog` are kept as they are, and the connection is marked synced.
+    pub async fn apply_catalog(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        catalog: &[CatalogTool],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let upsert = concat!(
+            "INSERT INTO connection_tools (",
+            tool_columns!(),
+            ") \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, NULL, NULL, $10, $10, $10) \
+             ON CONFLICT (connection_id, tool_path) DO UPDATE SET \
+               display_name = excluded.display_name, \
+               description = excluded.description, \
+               input_schema = excluded.input_schema, \
+               response_schema = excluded.response_schema, \
+               last_seen_at = excluded.last_seen_at, \
+               updated_at = CASE WHEN \
+                 connection_tools.display_name IS DISTINCT FROM excluded.display_name \
+                 OR connection_tools.description IS DISTINCT FROM excluded.description \
+                 OR CAST(connection_tools.input_schema AS TEXT) \
+                    IS DISTINCT FROM CAST(excluded.input_schema AS TEXT) \
+                 OR CAST(connection_tools.response_schema AS TEXT) \
+                    IS DISTINCT FROM CAST(excluded.response_schema AS TEXT) \
+               THEN excluded.updated_at ELSE connection_tools.updated_at END"
+        );
+        let mark_synced = match self.pool {
+            Pool::Sqlite(_) => {
+                "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
+                 last_refreshed_at = $3, updated_at = $3, \
+                 metadata = json_remove(metadata, '$.tools_sync_error') \
+                 WHERE organization_id = $1 AND id = $2"
+            }
+            Pool::Postgres(_) => {
+                "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
+                 last_refreshed_at = $3, updated_at = $3, \
+                 metadata = metadata - 'tools_sync_error' \
+                 WHERE organization_id = $1 AND id = $2"
+            }
+        };
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for tool in catalog {
+                sqlx::query(upsert)
+                    .bind(Uuid::now_v7())
+                    .bind(connection_id)
+                    .bind(organization_id)
+                    .bind(&tool.tool_path)
+                    .bind(&tool.slug)
+                    .bind(&tool.display_name)
+                    .bind(&tool.description)
+                    .bind(Document(tool.input_schema.clone()))
+                    .bind(tool.response_schema.clone().map(Document))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(mark_synced)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+}
