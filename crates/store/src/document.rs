@@ -7,6 +7,7 @@
 use serde_json::Value;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Type};
@@ -17,7 +18,8 @@ pub(crate) struct Document(pub Value);
 
 impl Type<Postgres> for Document {
     fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_name("json")
+        // The built-in `json` type's fixed OID.
+        PgTypeInfo::with_oid(Oid(114))
     }
 }
 

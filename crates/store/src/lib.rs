@@ -14,6 +14,9 @@ mod model;
 mod organizations;
 mod tools;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -66,24 +69,30 @@ pub(crate) use with_pool;
 impl Store {
     /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
     pub async fn connect(url: &str) -> StoreResult<Store> {
-        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
-                .await?;
-            Store {
-                pool: Pool::Postgres(pool),
-            }
-        } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?;
-            Self::open_sqlite(options).await?
-        } else {
-            return Err(StoreError::UnsupportedUrl);
-        };
+        let store = Self::connect_unmigrated(url).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    async fn connect_unmigrated(url: &str) -> StoreResult<Store> {
+        Ok(
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                let options = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await?;
+                Store {
+                    pool: Pool::Postgres(pool),
+                }
+            } else if url.starts_with("sqlite:") {
+                let options = SqliteConnectOptions::from_str(url)?;
+                Self::open_sqlite(options).await?
+            } else {
+                return Err(StoreError::UnsupportedUrl);
+            },
+        )
     }
 
     /// Opens (creating it if needed) the SQLite database file at `path` and migrates it.
@@ -130,6 +139,17 @@ impl Store {
     /// Succeeds when the database answers a trivial query.
     pub async fn ping(&self) -> StoreResult<()> {
         with_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Runs a statement that takes no parameters and returns no rows (test set-up only).
+    #[cfg(feature = "testing")]
+    async fn execute_admin(&self, statement: &str) -> StoreResult<()> {
+        let statement = sqlx::AssertSqlSafe(statement.to_owned());
+        with_pool!(self, |pool| sqlx::query(statement)
             .execute(pool)
             .await
             .map(|_| ()))?;

@@ -1,5 +1,7 @@
 -- Organizations, their API keys, connections and connection tools.
--- PostgreSQL: native uuid, jsonb and timestamptz.
+-- PostgreSQL: native uuid, jsonb and timestamptz. Tool schemas and operator maps are `json`,
+-- not `jsonb`: jsonb reorders object keys, and a schema's property order is part of what the
+-- upstream server said (it orders the fields of a form, for one).
 
 CREATE TABLE organizations (
     id          uuid PRIMARY KEY,
@@ -54,12 +56,12 @@ CREATE TABLE connection_tools (
     -- sync-owned: overwritten by every sync
     display_name        text NOT NULL,
     description         text,
-    input_schema        jsonb NOT NULL,
-    response_schema     jsonb,
+    input_schema        json NOT NULL,
+    response_schema     json,
     -- operator-owned: never touched by a sync
     is_enabled          boolean NOT NULL,
-    input_defaults      jsonb,
-    response_field_map  jsonb,
+    input_defaults      json,
+    response_field_map  json,
     last_seen_at        timestamptz NOT NULL,
     created_at          timestamptz NOT NULL,
     updated_at          timestamptz NOT NULL,

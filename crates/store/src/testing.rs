@@ -1,0 +1,140 @@
+//! Throwaway databases for tests: a SQLite file in a temporary directory, or a fresh
+//! PostgreSQL database created next to the one `FEATHER_TEST_DATABASE_URL` names. Each is
+//! removed when dropped, so no test depends on what another left behind.
+
+use tempfile::TempDir;
+
+use crate::{Backend, Store};
+
+/// The environment variable naming a PostgreSQL server for tests (CI sets it).
+pub const POSTGRES_URL_VAR: &str = "FEATHER_TEST_DATABASE_URL";
+
+/// A migrated store that lives as long as this value.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub store: Store,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] TempDir),
+    Postgres { admin_url: String, database: String },
+}
+
+impl TestDatabase {
+    /// A fresh SQLite store in its own temporary directory.
+    pub async fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let store = Store::open_sqlite_file(&dir.path().join("test.db"))
+            .await
+            .expect("open a SQLite test store");
+        TestDatabase {
+            store,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL store, or None when `FEATHER_TEST_DATABASE_URL` is not set.
+    pub async fn postgres() -> Option<TestDatabase> {
+        let admin_url = std::env::var(POSTGRES_URL_VAR).ok()?;
+        let database = format!("feather_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Store::connect_unmigrated(&admin_url)
+            .await
+            .expect("connect to FEATHER_TEST_DATABASE_URL");
+        admin
+            .execute_admin(&format!("CREATE DATABASE {database}"))
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let store = Store::connect(&with_database(&admin_url, &database))
+            .await
+            .expect("open the PostgreSQL test store");
+        Some(TestDatabase {
+            store,
+            cleanup: Cleanup::Postgres {
+                admin_url,
+                database,
+            },
+        })
+    }
+
+    /// A fresh store of the given backend (None: PostgreSQL is not configured).
+    pub async fn of(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |index| index + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Cleanup::Postgres {
+            admin_url,
+            database,
+        } = &self.cleanup
+        else {
+            return;
+        };
+        // Drop runs outside async context (or inside a runtime that is shutting down), so
+        // the database is dropped from a thread with a runtime of its own.
+        let (admin_url, name) = (admin_url.clone(), database.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("build a cleanup runtime");
+            runtime.block_on(async {
+                let admin = Store::connect_unmigrated(&admin_url).await?;
+                admin
+                    .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await?;
+                admin.close().await;
+                Ok::<_, crate::StoreError>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop test database {database}: {dropped:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_name_is_replaced_and_query_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://h:5432", "x"),
+            "postgres://h:5432/x"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+use uuid::Uuid;
+
+use crate::fixtures;
+
+store_tests! {
+    async fn connection_round_trips_every_field(store) {
+        let organization = fixtures::organization(store).await;
+        let mut connection = fixtures::connection(organization.id, "crm", feather_store::now());
+        connection.vendor_connection_id = Some("nango-123".to_owned());
+        connection.status_reason = Some("Token expired.".to_owned());
+        connection.last_used_at = Some(fixtures::later(connection.created_at, 1));
+        store.insert_connection(&connection).await.expect("insert");
+        let read = store.get_connection(organization.id, connection.id).await.expect("get");
+        assert_eq!(read, Some(connection));
+    }
+
+    async fn another_organization_cannot_read_rename_or_delete_a_connection(store) {
+        let owner = fixtures::organization(store).await;
+        let stranger = fixtures::organization(store).await;
+        let connection = fixtures::stored_connection(store, owner.id, "crm").await;
+        let at = feather_store::now();
+        assert_eq!(store.get_connection(stranger.id, connection.id).await.expect("get"), None);
+        assert_eq!(
+            store.rename_connection(stranger.id, connection.id, "Mine", at).await.expect("rename"),
+            None
+        );
+        assert!(!store.delete_connection(stranger.id, connection.id).await.expect("delete"));
+        assert_eq!(
+            store.get_connection(owner.id, connection.id).await.expect("get"),
+            Some(connection)
+        );
+    }
+
+    async fn a_nickname_slug_is_unique_within_an_organization_only(store) {
+        let organization = fixtures::organization(store).await;
+        let other = fixtures::organization(store).await;
+        fixtures::stored_connection(store, organization.id, "crm").await;
+        let duplicate = fixtures::connection(organization.id, "crm", feather_store::now());
+        assert!(matches!(
+            store.insert_connection(&duplicate).await,
+            Err(feather_store::StoreError::UniqueViolation { .. })
+        ));
+        fixtures::stored_connection(store, other.id, "crm").await;
+    }
+
+    async fn slugs_starting_with_a_base_are_found_within_the_organization(store) {
+        let organization = fixtures::organization(store).await;
+        let other = fixtures::organization(store).await;
+        for slug in ["crm", "crm_2", "crmx", "cr", "sales_crm"] {
+            fixtures::stored_connection(store, organization.id, slug).await;
+        }
+        fixtures::stored_connection(store, other.id, "crm_3").await;
+        let mut found = store
+            .nickname_slugs_starting_with(organization.id, "crm")
+            .await
+            .expect("query");
+        found.sort();
+        assert_eq!(found, vec!["crm", "crm_2", "crmx"]);
+    }
+
+    async fn connections_list_by_creation_time_then_id(store) {
+        let organization = fixtures::organization(store).await;
+        let other = fixtures::organization(store).await;
+        let at = feather_store::now();
+        let late = fixtures::connection(organization.id, "late", fixtures::later(at, 60));
+        let mut tied = vec![
+            fixtures::connection(organization.id, "tied_a", at),
+            fixtures::connection(organization.id, "tied_b", at),
+        ];
+        // A sub-second difference must order correctly too (SQLite compares text).
+        let early = fixtures::connection(
+            organization.id,
+            "early",
+            at - chrono::Duration::microseconds(1500),
+        );
+        for connection in [&late, &tied[1], &early, &tied[0]] {
+            store.insert_connection(connection).await.expect("insert");
+        }
+        store
+            .insert_connection(&fixtures::connection(other.id, "foreign", at))
+            .await
+            .expect("insert");
+        tied.sort_by_key(|connection| connection.id);
+        let expected: Vec<Uuid> = [&early, &tied[0], &tied[1], &late]
+            .iter()
+            .map(|connection| connection.id)
+            .collect();
+        let listed: Vec<Uuid> = store
+            .list_connections(organization.id)
+            .await
+            .expect("list")
+            .iter()
+            .map(|connection| connection.id)
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
+    async fn renaming_keeps_the_slug_and_moves_updated_at(store) {
+        let organization = fixtures::organization(store).await;
+        let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+        let at = fixtures::later(connection.created_at, 5);
+        let renamed = store
+            .rename_connection(organization.id, connection.id, "Sales CRM", at)
+            .await
+            .expect("rename")
+            .expect("exists");
+        assert_eq!(renamed.nickname, "Sales CRM");
+        assert_eq!(renamed.nickname_slug, "crm");
+        assert_eq!(renamed.updated_at, at);
+        assert_eq!(renamed.created_at, connection.created_at);
+    }
+
+    async fn deleting_a_connection_deletes_its_tools(store) {
+        let organization = fixtures::organization(store).await;
+        let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+        store
+            .apply_catalog(
+                organization.id,
+                connection.id,
+                &[fixtures::catalog_tool("search")],
+                feather_store::now(),
+            )
+            .await
+            .expect("catalog");
+        assert!(store.delete_connection(organization.id, connection.id).await.expect("delete"));
+        assert_eq!(store.get_connection(organization.id, connection.id).await.expect("get"), None);
+        assert!(store.list_organization_tools(organization.id).await.expect("tools").is_empty());
+        assert!(!store.delete_connection(organization.id, connection.id).await.expect("delete"));
+    }
+}

@@ -1,0 +1,83 @@
+//! Records to store, with every field set to something a test can check.
+
+use chrono::{DateTime, Duration, Utc};
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_store::{CatalogTool, Connection, Organization, Store};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub async fn organization(store: &Store) -> Organization {
+    let organization = Organization {
+        id: Uuid::now_v7(),
+        name: "Acme".to_owned(),
+        created_at: feather_store::now(),
+    };
+    store
+        .insert_organization(&organization)
+        .await
+        .expect("insert organization");
+    organization
+}
+
+pub fn connection(organization_id: Uuid, slug: &str, created_at: DateTime<Utc>) -> Connection {
+    Connection {
+        id: Uuid::now_v7(),
+        organization_id,
+        integration_key: IntegrationKey::CustomMcp,
+        nickname: format!("Nickname of {slug}"),
+        nickname_slug: slug.to_owned(),
+        vendor: Vendor::Mcp,
+        vendor_connection_id: None,
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        tools_status: ToolsStatus::Pending,
+        tools_synced_at: None,
+        connected_at: Some(created_at),
+        last_refreshed_at: None,
+        last_used_at: None,
+        metadata: json!({"server_url": "https://mcp.example.test/mcp", "tools_sync_error": {"message": "old", "at": "2026-01-01T00:00:00Z"}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+pub async fn stored_connection(store: &Store, organization_id: Uuid, slug: &str) -> Connection {
+    let connection = connection(organization_id, slug, feather_store::now());
+    store
+        .insert_connection(&connection)
+        .await
+        .expect("insert connection");
+    connection
+}
+
+/// An input schema whose keys are deliberately not in alphabetical (or jsonb) order.
+pub fn input_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "What to search for"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "channel": {"type": "string"}
+        },
+        "required": ["query"],
+        "additionalProperties": false
+    })
+}
+
+pub fn catalog_tool(path: &str) -> CatalogTool {
+    CatalogTool {
+        tool_path: path.to_owned(),
+        slug: format!("conn_{path}"),
+        display_name: format!("Tool {path}"),
+        description: Some(format!("Does {path}")),
+        input_schema: input_schema(),
+        response_schema: None,
+    }
+}
+
+pub fn later(at: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
+    at + Duration::seconds(seconds)
+}
