@@ -59,6 +59,12 @@ pub fn first_free_slug(base: &str, is_taken: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// Whether `s` is one line of display text: no control characters (line breaks, tabs, NUL
+/// and the like), which no name shown to a person needs and some stores refuse.
+pub fn is_single_line_text(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
 /// The longest nickname accepted, in characters (not bytes).
 pub const NICKNAME_MAX_CHARS: usize = 200;
 
@@ -79,6 +85,10 @@ pub enum NicknameError {
         /// The limit, [`NICKNAME_MAX_CHARS`].
         max: usize,
     },
+    /// Holds a control character (a line break, a tab, NUL…): a nickname is one line of
+    /// display text.
+    #[error("The nickname must not contain control characters.")]
+    ControlCharacter,
     /// No ASCII letter or digit, so no slug could be derived from it.
     #[error("The nickname must contain at least one letter (a-z) or digit.")]
     EmptySlug,
@@ -95,6 +105,9 @@ impl Nickname {
             return Err(NicknameError::TooLong {
                 max: NICKNAME_MAX_CHARS,
             });
+        }
+        if !is_single_line_text(trimmed) {
+            return Err(NicknameError::ControlCharacter);
         }
         if slugify(trimmed).is_empty() {
             return Err(NicknameError::EmptySlug);
@@ -297,6 +310,26 @@ mod tests {
     fn nickname_without_slug_is_refused() {
         assert_eq!(Nickname::parse("!!!"), Err(NicknameError::EmptySlug));
         assert_eq!(Nickname::parse("日本語"), Err(NicknameError::EmptySlug));
+    }
+
+    #[test]
+    fn nickname_with_control_characters_is_refused() {
+        for raw in ["a\0b", "line\nbreak", "tab\there", "bell\u{7}"] {
+            assert_eq!(
+                Nickname::parse(raw),
+                Err(NicknameError::ControlCharacter),
+                "{raw:?}"
+            );
+        }
+        // Surrounding white space is trimmed before the check.
+        assert!(Nickname::parse("\n Sales \t").is_ok());
+    }
+
+    #[test]
+    fn single_line_text_allows_any_printable_unicode() {
+        assert!(is_single_line_text("Équipe 日本 🚀 — ok"));
+        assert!(!is_single_line_text("a\u{85}b"));
+        assert!(is_single_line_text(""));
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub struct ToolConfigInput {
 fn nickname_problem(error: NicknameError) -> ServiceError {
     let kind = match error {
         NicknameError::TooLong { .. } => "string_too_long",
-        NicknameError::Blank | NicknameError::EmptySlug => "value_error",
+        NicknameError::Blank | NicknameError::EmptySlug | NicknameError::ControlCharacter => {
+            "value_error"
+        }
     };
     ServiceError::invalid(&["nickname"], error.to_string(), kind)
 }

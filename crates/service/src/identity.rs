@@ -1,6 +1,8 @@
 //! Organizations and API keys: creation, revocation, and authenticating a presented key.
 
 use chrono::{DateTime, Duration, Utc};
+use feather_domain::input_config::FieldError;
+use feather_domain::slug::is_single_line_text;
 use feather_store::{ApiKey, NewApiKey, Organization, now};
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -16,6 +18,8 @@ const KEY_RANDOM_CHARS: usize = 40;
 /// How much of the key is kept in the clear to tell keys apart in a listing.
 const KEY_PREFIX_CHARS: usize = 12;
 const KEY_NAME_MAX_CHARS: usize = 255;
+const MAX_SCOPES: usize = 50;
+const SCOPE_MAX_CHARS: usize = 100;
 /// `last_used_at` is written at most this often per key, so that authenticating a request
 /// is a read and not a write.
 const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
@@ -56,6 +60,65 @@ fn generate_key() -> String {
     format!("{KEY_MARKER}{random}")
 }
 
+/// Every problem with a new key's name (already trimmed), scopes and expiry.
+fn key_input_problems(
+    name: &str,
+    scopes: &[String],
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Vec<FieldError> {
+    let problem = |loc: Vec<String>, msg: String, kind| FieldError { loc, msg, kind };
+    let mut problems = Vec::new();
+    if name.is_empty() {
+        problems.push(problem(
+            vec!["name".into()],
+            "The key name must not be blank.".into(),
+            "string_too_short",
+        ));
+    } else if name.chars().count() > KEY_NAME_MAX_CHARS {
+        problems.push(problem(
+            vec!["name".into()],
+            format!("The key name must be at most {KEY_NAME_MAX_CHARS} characters."),
+            "string_too_long",
+        ));
+    } else if !is_single_line_text(name) {
+        problems.push(problem(
+            vec!["name".into()],
+            "The key name must not contain control characters.".into(),
+            "value_error",
+        ));
+    }
+    if scopes.len() > MAX_SCOPES {
+        problems.push(problem(
+            vec!["scopes".into()],
+            format!("At most {MAX_SCOPES} scopes are allowed."),
+            "too_long",
+        ));
+    }
+    for (index, scope) in scopes.iter().enumerate() {
+        if scope.is_empty()
+            || scope.chars().count() > SCOPE_MAX_CHARS
+            || !is_single_line_text(scope)
+        {
+            problems.push(problem(
+                vec!["scopes".into(), index.to_string()],
+                format!(
+                    "A scope must be 1 to {SCOPE_MAX_CHARS} characters without control characters."
+                ),
+                "value_error",
+            ));
+        }
+    }
+    if expires_at.is_some_and(|expires_at| expires_at <= now) {
+        problems.push(problem(
+            vec!["expires_at".into()],
+            "The expiry must be in the future.".into(),
+            "value_error",
+        ));
+    }
+    problems
+}
+
 fn looks_like_a_key(presented: &str) -> bool {
     presented.len() == KEY_MARKER.len() + KEY_RANDOM_CHARS
         && presented.starts_with(KEY_MARKER)
@@ -71,11 +134,11 @@ impl Service {
         name: &str,
     ) -> ServiceResult<(Organization, CreatedApiKey)> {
         let name = name.trim();
-        if name.is_empty() {
+        if name.is_empty() || !is_single_line_text(name) {
             return Err(ServiceError::invalid(
                 &["name"],
-                "The organization name must not be blank.",
-                "string_too_short",
+                "The organization name must be one line of text, not blank.",
+                "value_error",
             ));
         }
         let organization = Organization {
@@ -236,6 +299,33 @@ mod tests {
             "fth_{}é",
             "a".repeat(KEY_RANDOM_CHARS - 2)
         )));
+    }
+
+    #[test]
+    fn every_problem_with_a_new_key_is_reported() {
+        let now = now();
+        let scopes = vec!["ok".to_owned(), String::new(), "nul\0".to_owned()];
+        let problems = key_input_problems("", &scopes, Some(now), now);
+        let locs: Vec<Vec<String>> = problems.into_iter().map(|p| p.loc).collect();
+        assert_eq!(
+            locs,
+            vec![
+                vec!["name".to_owned()],
+                vec!["scopes".to_owned(), "1".to_owned()],
+                vec!["scopes".to_owned(), "2".to_owned()],
+                vec!["expires_at".to_owned()],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_valid_new_key_has_no_problems() {
+        let now = now();
+        let scopes = vec!["integrations:read".to_owned()];
+        let expiry = Some(now + Duration::days(30));
+        assert!(key_input_problems("ci", &scopes, expiry, now).is_empty());
+        assert!(!key_input_problems("a\nb", &[], None, now).is_empty());
+        assert!(!key_input_problems(&"k".repeat(256), &[], None, now).is_empty());
     }
 
     #[test]
