@@ -13,7 +13,7 @@ pub enum ServiceError {
     #[error("{0} not found")]
     NotFound(&'static str),
     /// The input breaks a rule; each problem is located relative to the request body.
-    #[error("invalid input")]
+    #[error("invalid input: {}", describe(.0))]
     Invalid(Vec<FieldError>),
     /// The request conflicts with the current state and retrying as-is will not help.
     #[error("{0}")]
@@ -31,4 +31,13 @@ impl ServiceError {
             kind,
         }])
     }
+}
+
+/// The problems as one line: `name: The key name must not be blank.; …`.
+fn describe(problems: &[FieldError]) -> String {
+    problems
+        .iter()
+        .map(|problem| format!("{}: {}", problem.loc.join("."), problem.msg))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -165,44 +165,10 @@ impl Service {
         input: NewApiKeyInput,
     ) -> ServiceResult<CreatedApiKey> {
         let name = input.name.trim();
-        let mut problems = Vec::new();
-        if name.is_empty() {
-            problems.push((
-                "name",
-                "The key name must not be blank.",
-                "string_too_short",
-            ));
-        } else if name.chars().count() > KEY_NAME_MAX_CHARS {
-            problems.push((
-                "name",
-                "The key name must be at most 255 characters.",
-                "string_too_long",
-            ));
-        }
         let created_at = now();
-        if input
-            .expires_at
-            .is_some_and(|expires_at| expires_at <= created_at)
-        {
-            problems.push((
-                "expires_at",
-                "The expiry must be in the future.",
-                "value_error",
-            ));
-        }
+        let problems = key_input_problems(name, &input.scopes, input.expires_at, created_at);
         if !problems.is_empty() {
-            return Err(ServiceError::Invalid(
-                problems
-                    .into_iter()
-                    .map(
-                        |(field, msg, kind)| feather_domain::input_config::FieldError {
-                            loc: vec![field.to_owned()],
-                            msg: msg.to_owned(),
-                            kind,
-                        },
-                    )
-                    .collect(),
-            ));
+            return Err(ServiceError::Invalid(problems));
         }
         let plain_text_key = generate_key();
         let key = self
