@@ -74,21 +74,35 @@ fn parse_body<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     }
     // Keep only known fields: the struct itself may deny unknown ones.
     fields.retain(|key, _| known.contains(&key.as_str()));
-    serde_path_to_error::deserialize(Value::Object(fields)).map_err(|error| {
-        let mut loc = vec!["body".to_owned()];
-        loc.extend(
-            error
-                .path()
-                .iter()
-                .map(|segment| segment.to_string())
-                .filter(|segment| segment != "?"),
-        );
-        ApiError::Validation(vec![ValidationError::new(
-            loc,
-            error.inner().to_string(),
-            "type_error",
-        )])
-    })
+    serde_path_to_error::deserialize(Value::Object(fields)).map_err(located_type_error)
+}
+
+/// A deserialization error located at the field it concerns. A missing field is reported
+/// at its own location (serde names it only in its message, in the fixed form
+/// ``missing field `name` ``), any other error at the path serde reached.
+fn located_type_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_path_to_error::Segment;
+
+    let mut loc = vec!["body".to_owned()];
+    loc.extend(error.path().iter().filter_map(|segment| match segment {
+        Segment::Seq { index } => Some(index.to_string()),
+        Segment::Map { key } => Some(key.clone()),
+        Segment::Enum { variant } => Some(variant.clone()),
+        Segment::Unknown => None,
+    }));
+    let message = error.inner().to_string();
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field.to_owned());
+    let (msg, kind) = match missing {
+        Some(field) => {
+            loc.push(field);
+            ("Field required.".to_owned(), "missing")
+        }
+        None => (message, "type_error"),
+    };
+    ApiError::Validation(vec![ValidationError::new(loc, msg, kind)])
 }
 
 /// Path parameters of type `T`; a value that does not parse (a malformed UUID) is a 422
@@ -173,6 +187,15 @@ mod tests {
         assert_eq!(
             found,
             vec![(vec!["body".into(), "count".into()], "type_error".into())]
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_located_at_the_field() {
+        let found = problems(parse_body(json!({"count": 1})));
+        assert_eq!(
+            found,
+            vec![(vec!["body".into(), "name".into()], "missing".into())]
         );
     }
 

@@ -7,7 +7,10 @@ use feather_domain::input_config::InputArgType;
 use feather_domain::integration::IntegrationKey;
 use serde_json::Value;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::schema::{
+    AdditionalProperties, Array, ArrayBuilder, Object, ObjectBuilder, Schema, Type,
+};
 use utoipa::{PartialSchema, ToSchema};
 
 /// Schema of [`IntegrationKey`].
@@ -71,4 +74,47 @@ pub struct InputArgConfigSchema {
     #[serde(rename = "type")]
     #[schema(value_type = InputArgTypeSchema, default = "default", required = false)]
     kind: String,
+}
+
+/// A list of strings computed on every read. utoipa's `Array` has no `readOnly` field, so
+/// the keyword travels in its flattened extensions map (inserted directly: the extensions
+/// builder would prefix it with `x-`), which serializes to the same JSON.
+fn computed_strings(title: &str, description: &str) -> Array {
+    let mut read_only = Extensions::default();
+    read_only.insert("readOnly".to_owned(), Value::Bool(true));
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .title(Some(title))
+        .description(Some(description))
+        .extensions(Some(read_only))
+        .build()
+}
+
+/// Schema of `ConnectionToolResponse.stale_field_paths`.
+pub fn stale_field_paths_schema() -> Array {
+    computed_strings(
+        "Stale Field Paths",
+        "Saved field-map paths no longer present in the response shape.",
+    )
+}
+
+/// Schema of `ConnectionToolResponse.stale_input_fields`.
+pub fn stale_input_fields_schema() -> Array {
+    computed_strings(
+        "Stale Input Fields",
+        "Configured input fields removed, renamed or retyped by a re-sync.",
+    )
+}
+
+/// Schema of `ConnectionToolResponse.merged_input_preview`.
+pub fn merged_input_preview_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .title(Some("Merged Input Preview"))
+        .description(Some(
+            "`input_schema` with each operator value injected as its property's default.",
+        ))
+        .read_only(Some(true))
+        .build()
 }

@@ -17,7 +17,10 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorResponse, HttpValidationError};
 use crate::extract::{JsonBody, PathParams};
-use crate::schemas::{InputArgConfigSchema, IntegrationKeySchema};
+use crate::schemas::{
+    InputArgConfigSchema, IntegrationKeySchema, merged_input_preview_schema,
+    stale_field_paths_schema, stale_input_fields_schema,
+};
 
 /// A tool of a connection with the computed view of its operator configuration.
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,8 +48,7 @@ pub struct ConnectionToolResponse {
     last_seen_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    /// Saved field-map paths no longer present in the response shape.
-    #[schema(read_only)]
+    #[schema(schema_with = stale_field_paths_schema)]
     stale_field_paths: Vec<String>,
     /// How many input fields carry an operator default.
     #[schema(read_only)]
@@ -54,11 +56,9 @@ pub struct ConnectionToolResponse {
     /// How many input fields are operator-pinned.
     #[schema(read_only)]
     pinned_count: usize,
-    /// Configured input fields removed, renamed or retyped by a re-sync.
-    #[schema(read_only)]
+    #[schema(schema_with = stale_input_fields_schema)]
     stale_input_fields: Vec<String>,
-    /// `input_schema` with each operator value injected as its property's default.
-    #[schema(value_type = Object, read_only)]
+    #[schema(schema_with = merged_input_preview_schema)]
     merged_input_preview: Value,
 }
 

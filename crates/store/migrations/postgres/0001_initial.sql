@@ -51,7 +51,8 @@ CREATE TABLE connection_tools (
     id                  uuid PRIMARY KEY,
     connection_id       uuid NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
     organization_id     uuid NOT NULL,
-    tool_path           text NOT NULL,
+    -- byte order, as on SQLite, whatever the server's locale: lists are ordered by it
+    tool_path           text COLLATE "C" NOT NULL,
     slug                text NOT NULL,
     -- sync-owned: overwritten by every sync
     display_name        text NOT NULL,

@@ -1,0 +1,14 @@
+//! The HTTP API, end to end: the real router over a fresh store per test, called in
+//! process. One module per resource; the shared `TestApp` and fixtures are in `support`.
+
+mod api_keys;
+mod auth;
+mod computed;
+mod connections;
+mod contract;
+mod errors;
+mod health;
+mod integrations;
+mod openapi;
+mod support;
+mod tools;

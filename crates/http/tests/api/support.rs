@@ -1,0 +1,612 @@
+//! `TestApp`: the real router over a fresh SQLite store, two organizations with a key each,
+//! small request helpers, seeding helpers, and the assertions every module shares.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_service::{NewConnection, Service, UpstreamTool};
+use feather_store::testing::TestDatabase;
+use http_body_util::BodyExt;
+use serde_json::{Map, Value, json};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub mod catalog;
+
+/// An organization and the plain-text API key it was created with.
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: Uuid,
+    pub key: String,
+    pub key_id: Uuid,
+}
+
+/// The application under test, over its own throwaway database.
+#[derive(Debug)]
+pub struct TestApp {
+    pub service: Service,
+    router: Router,
+    /// The organization requests act for unless a test says otherwise.
+    pub owner: Org,
+    /// A second organization, for cross-organization tests.
+    pub stranger: Org,
+    _database: TestDatabase,
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    /// `x-api-key: <key>`
+    ApiKey(String),
+    /// `Authorization: Bearer <key>`
+    Bearer(String),
+    /// Any header, verbatim.
+    Header(&'static str, String),
+}
+
+/// Sends requests with one identity.
+#[derive(Debug)]
+pub struct Client<'a> {
+    app: &'a TestApp,
+    auth: Auth,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A connection created through the service, with the ids of its tools by `tool_path`.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub id: Uuid,
+    pub nickname_slug: String,
+    pub tools: BTreeMap<String, Uuid>,
+}
+
+impl Seeded {
+    pub fn url(&self) -> String {
+        format!("/v1/integrations/connections/{}", self.id)
+    }
+
+    pub fn tools_url(&self) -> String {
+        format!("{}/tools", self.url())
+    }
+
+    pub fn tool_id(&self, tool_path: &str) -> Uuid {
+        *self
+            .tools
+            .get(tool_path)
+            .unwrap_or_else(|| panic!("the seeded connection has no tool {tool_path:?}"))
+    }
+
+    pub fn tool_url(&self, tool_path: &str) -> String {
+        format!("{}/{}", self.tools_url(), self.tool_id(tool_path))
+    }
+}
+
+pub const LISTING: &str = "/v1/integrations/connections";
+pub const API_KEYS: &str = "/v1/identity/api-keys";
+
+impl TestApp {
+    /// A fresh SQLite store, the real router, and two organizations.
+    pub async fn new() -> TestApp {
+        TestApp::over(TestDatabase::sqlite().await).await
+    }
+
+    /// The real router over `database`, with two organizations.
+    pub async fn over(database: TestDatabase) -> TestApp {
+        let service = Service::new(database.store.clone());
+        let router = feather_http::app(service.clone());
+        let owner = create_org(&service, "Owner Inc").await;
+        let stranger = create_org(&service, "Stranger Ltd").await;
+        TestApp {
+            service,
+            router,
+            owner,
+            stranger,
+            _database: database,
+        }
+    }
+
+    /// Sends `request` through the router, as a client would.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .expect("read the response body")
+            .to_bytes();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub fn as_owner(&self) -> Client<'_> {
+        self.with(Auth::ApiKey(self.owner.key.clone()))
+    }
+
+    pub fn as_stranger(&self) -> Client<'_> {
+        self.with(Auth::ApiKey(self.stranger.key.clone()))
+    }
+
+    pub fn anonymous(&self) -> Client<'_> {
+        self.with(Auth::None)
+    }
+
+    pub fn with(&self, auth: Auth) -> Client<'_> {
+        Client { app: self, auth }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.as_owner().get(path).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> TestResponse {
+        self.as_owner().post_json(path, body).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: Value) -> TestResponse {
+        self.as_owner().patch_json(path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.as_owner().delete(path).await
+    }
+
+    /// The owner's listing.
+    pub async fn listing(&self) -> Vec<Value> {
+        as_array(self.get(LISTING).await.expect(StatusCode::OK))
+    }
+
+    /// One of the owner's connections, as `GET /v1/integrations/connections/{id}` shows it.
+    pub async fn connection(&self, connection: &Seeded) -> Value {
+        self.get(&connection.url()).await.expect(StatusCode::OK)
+    }
+
+    /// One tool of the owner's connection, as the connection shows it.
+    pub async fn tool(&self, connection: &Seeded, tool_path: &str) -> Value {
+        let connection = self.connection(connection).await;
+        connection["tools"]
+            .as_array()
+            .and_then(|tools| tools.iter().find(|tool| tool["tool_path"] == tool_path))
+            .cloned()
+            .unwrap_or_else(|| panic!("no tool {tool_path:?} in {connection:#}"))
+    }
+
+    /// Everything both organizations can observe through the API: their connections with
+    /// tools, and their keys. A rejected request must leave this exactly as it was.
+    pub async fn state(&self) -> Value {
+        let mut state = Map::new();
+        for (name, client) in [("owner", self.as_owner()), ("stranger", self.as_stranger())] {
+            let connections = client.get(LISTING).await.expect(StatusCode::OK);
+            let keys = client.get(API_KEYS).await.expect(StatusCode::OK);
+            state.insert(
+                name.to_owned(),
+                json!({"connections": connections, "api_keys": keys}),
+            );
+        }
+        Value::Object(state)
+    }
+
+    /// Fails the test if anything observable changed since `before` was taken.
+    #[track_caller]
+    pub fn assert_unchanged(before: &Value, after: &Value) {
+        assert!(
+            before == after,
+            "the rejected request changed the stored state\nbefore: {before:#}\nafter: {after:#}"
+        );
+    }
+
+    /// A custom MCP connection of the owner whose catalog has been synced with `tools`.
+    pub async fn seed_connection(&self, nickname: &str, tools: Vec<UpstreamTool>) -> Seeded {
+        self.seed_connection_for(&self.owner, nickname, tools).await
+    }
+
+    /// A custom MCP connection of `org` whose catalog has been synced with `tools`.
+    pub async fn seed_connection_for(
+        &self,
+        org: &Org,
+        nickname: &str,
+        tools: Vec<UpstreamTool>,
+    ) -> Seeded {
+        let connection = self.create_connection(org, nickname).await;
+        self.sync(org, connection, tools).await
+    }
+
+    /// A custom MCP connection of the owner that has never synced its catalog.
+    pub async fn seed_unsynced_connection(&self, nickname: &str) -> Seeded {
+        let id = self.create_connection(&self.owner, nickname).await;
+        self.seeded(&self.owner, id).await
+    }
+
+    /// An owner's connection written straight to the store with the given id and creation
+    /// time, for ordering ties the service cannot produce on demand.
+    pub async fn insert_connection_at(
+        &self,
+        id: Uuid,
+        created_at: chrono::DateTime<chrono::Utc>,
+        nickname_slug: &str,
+    ) -> Seeded {
+        self.service
+            .store()
+            .insert_connection(&feather_store::Connection {
+                id,
+                organization_id: self.owner.id,
+                integration_key: IntegrationKey::CustomMcp,
+                nickname: nickname_slug.to_owned(),
+                nickname_slug: nickname_slug.to_owned(),
+                vendor: Vendor::Mcp,
+                vendor_connection_id: None,
+                status: ConnectionStatus::Active,
+                status_reason: None,
+                tools_status: ToolsStatus::Pending,
+                tools_synced_at: None,
+                connected_at: Some(created_at),
+                last_refreshed_at: None,
+                last_used_at: None,
+                metadata: Map::new(),
+                created_at,
+                updated_at: created_at,
+            })
+            .await
+            .expect("insert a connection");
+        self.seeded(&self.owner, id).await
+    }
+
+    /// Records `tools` as the connection's current upstream catalog (a re-sync).
+    pub async fn resync(&self, connection: &Seeded, tools: Vec<UpstreamTool>) -> Seeded {
+        let org = self.org_of(connection).await;
+        self.sync(&org, connection.id, tools).await
+    }
+
+    async fn create_connection(&self, org: &Org, nickname: &str) -> Uuid {
+        self.service
+            .create_connection(
+                org.id,
+                NewConnection {
+                    integration_key: IntegrationKey::CustomMcp,
+                    nickname: nickname.to_owned(),
+                    vendor: Vendor::Mcp,
+                    vendor_connection_id: None,
+                    status: ConnectionStatus::Active,
+                    metadata: Map::new(),
+                },
+            )
+            .await
+            .expect("create a connection")
+            .id
+    }
+
+    async fn sync(&self, org: &Org, connection_id: Uuid, tools: Vec<UpstreamTool>) -> Seeded {
+        self.service
+            .record_catalog(org.id, connection_id, tools)
+            .await
+            .expect("record the catalog");
+        self.seeded(org, connection_id).await
+    }
+
+    async fn seeded(&self, org: &Org, connection_id: Uuid) -> Seeded {
+        let view = self
+            .service
+            .get_connection(org.id, connection_id)
+            .await
+            .expect("read the seeded connection");
+        Seeded {
+            id: view.connection.id,
+            nickname_slug: view.connection.nickname_slug,
+            tools: view
+                .tools
+                .into_iter()
+                .map(|tool| (tool.tool.tool_path, tool.tool.id))
+                .collect(),
+        }
+    }
+
+    async fn org_of(&self, connection: &Seeded) -> Org {
+        for org in [&self.owner, &self.stranger] {
+            if self
+                .service
+                .get_connection(org.id, connection.id)
+                .await
+                .is_ok()
+            {
+                return org.clone();
+            }
+        }
+        panic!(
+            "connection {} belongs to no test organization",
+            connection.id
+        )
+    }
+}
+
+async fn create_org(service: &Service, name: &str) -> Org {
+    let (organization, key) = service
+        .create_organization(name)
+        .await
+        .expect("create an organization");
+    Org {
+        id: organization.id,
+        key: key.plain_text_key,
+        key_id: key.key.id,
+    }
+}
+
+impl Client<'_> {
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> TestResponse {
+        self.send_json(Method::POST, path, &body).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: Value) -> TestResponse {
+        self.send_json(Method::PATCH, path, &body).await
+    }
+
+    async fn send_json(&self, method: Method, path: &str, body: &Value) -> TestResponse {
+        let bytes = serde_json::to_vec(body).expect("serialize the request body");
+        self.send(method, path, Some(("application/json", bytes)))
+            .await
+    }
+
+    /// A request with a body sent as is, under `content_type`.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> TestResponse {
+        self.send(method, path, Some((content_type, body.into())))
+            .await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        request = match &self.auth {
+            Auth::None => request,
+            Auth::ApiKey(key) => request.header("x-api-key", key),
+            Auth::Bearer(key) => request.header(AUTHORIZATION, format!("Bearer {key}")),
+            Auth::Header(name, value) => request.header(*name, value),
+        };
+        let body = match body {
+            None => Body::empty(),
+            Some((content_type, bytes)) => {
+                request = request
+                    .header(CONTENT_TYPE, content_type)
+                    .header(CONTENT_LENGTH, bytes.len());
+                Body::from(bytes)
+            }
+        };
+        let request = request.body(body).expect("a well-formed test request");
+        self.app.send(request).await
+    }
+}
+
+impl TestResponse {
+    /// The body as JSON (`Null` when empty).
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        if self.body.is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "the {} response is not JSON ({error}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|value| value.to_str().expect("an ASCII header value"))
+    }
+
+    /// Asserts the status and returns the JSON body.
+    #[track_caller]
+    pub fn expect(&self, status: StatusCode) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
+
+    /// Asserts an `ErrorResponse` with this status and code: JSON, exactly `error` and
+    /// `message`, the message a non-empty sentence.
+    #[track_caller]
+    pub fn expect_error(&self, status: StatusCode, code: &str) -> Value {
+        let body = self.expect(status);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|value| value.starts_with("application/json")),
+            "an error response must be JSON: {:?}",
+            self.headers
+        );
+        assert_eq!(
+            keys(&body),
+            set(&["error", "message"]),
+            "not an ErrorResponse: {body:#}"
+        );
+        assert_eq!(body["error"], code, "wrong error code: {body:#}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(!message.trim().is_empty(), "empty error message: {body:#}");
+        body
+    }
+
+    /// Asserts a 422 `HTTPValidationError` whose problems are located at exactly `locs`
+    /// (in any order), each with a message and a type. Returns the problems.
+    #[track_caller]
+    pub fn expect_validation_error(&self, locs: &[&[&str]]) -> Vec<Value> {
+        let body = self.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(keys(&body), set(&["detail"]), "not an HTTPValidationError");
+        let detail = body["detail"].as_array().cloned().unwrap_or_default();
+        let mut found: Vec<Vec<String>> = Vec::new();
+        for problem in &detail {
+            let loc = problem["loc"]
+                .as_array()
+                .unwrap_or_else(|| panic!("a problem without loc: {problem:#}"))
+                .iter()
+                .map(|segment| match segment {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    other => panic!("loc segments are strings or integers, got {other}"),
+                })
+                .collect();
+            for field in ["msg", "type"] {
+                assert!(
+                    problem[field]
+                        .as_str()
+                        .is_some_and(|s| !s.trim().is_empty()),
+                    "a problem without {field}: {problem:#}"
+                );
+            }
+            found.push(loc);
+        }
+        let mut expected: Vec<Vec<String>> = locs
+            .iter()
+            .map(|loc| loc.iter().map(|s| (*s).to_owned()).collect())
+            .collect();
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected, "wrong problem locations in {body:#}");
+        detail
+    }
+}
+
+/// The keys of a JSON object.
+#[track_caller]
+pub fn keys(value: &Value) -> BTreeSet<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+pub fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[track_caller]
+pub fn as_array(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        other => panic!("not an array: {other:#}"),
+    }
+}
+
+/// The values of `field` in each object of `items`.
+pub fn pluck<'a>(items: impl IntoIterator<Item = &'a Value>, field: &str) -> Vec<Value> {
+    items.into_iter().map(|item| item[field].clone()).collect()
+}
+
+/// A `Uuid` in a JSON value.
+#[track_caller]
+pub fn uuid(value: &Value) -> Uuid {
+    value
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .unwrap_or_else(|| panic!("not a UUID: {value}"))
+}
+
+/// An RFC 3339 timestamp in UTC (`Z`), as every timestamp of the API must be.
+#[track_caller]
+pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a timestamp string: {value}"));
+    assert!(text.ends_with('Z'), "a timestamp not in UTC: {text}");
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|error| panic!("not RFC 3339 ({error}): {text}"))
+        .to_utc()
+}
+
+/// The seed contract (`../shared/contract/list-connections.openapi.yaml`) as JSON, read at
+/// test time; None (after saying so) where the clone has no `../shared`.
+pub fn seed_contract() -> Option<Value> {
+    read_contract("list-connections.openapi.yaml")
+}
+
+/// The later public spec (`../shared/contract/integrations-v1.90.openapi.json`), binding for
+/// the shapes of the other endpoints; None (after saying so) where it is absent.
+pub fn later_contract() -> Option<Value> {
+    read_contract("integrations-v1.90.openapi.json")
+}
+
+fn read_contract(file: &str) -> Option<Value> {
+    let path = format!(
+        "{}/../../../shared/contract/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("skipping: ../shared not present ({path} cannot be read)");
+        return None;
+    };
+    let document = if file.ends_with(".json") {
+        serde_json::from_str(&text).expect("the contract is valid JSON")
+    } else {
+        yaml_serde::from_str(&text).expect("the contract is valid YAML")
+    };
+    Some(document)
+}
+
+/// A validator for `schema`, a JSON Schema (2020-12) whose `$ref`s point into `components`
+/// (an OpenAPI document's `components`), with formats asserted.
+pub fn component_validator(components: &Value, schema: Value) -> jsonschema::Validator {
+    let mut document = schema;
+    document["components"] = components.clone();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&document)
+        .expect("the contract's schemas compile")
+}
+
+/// Asserts `instance` is valid, listing every violation otherwise.
+#[track_caller]
+pub fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|error| format!("{}: {error}", error.instance_path().as_str()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} breaks the contract:\n{}\n{instance:#}",
+        errors.join("\n")
+    );
+}
