@@ -63,7 +63,7 @@ store_tests! {
         let other = fixtures::organization(store).await;
         let at = feather_store::now();
         let late = fixtures::connection(organization.id, "late", fixtures::later(at, 60));
-        let mut tied = vec![
+        let mut tied = [
             fixtures::connection(organization.id, "tied_a", at),
             fixtures::connection(organization.id, "tied_b", at),
         ];
