@@ -4,10 +4,14 @@ use anyhow::Context;
 use feather_service::{NewApiKeyInput, Service};
 use serde_json::json;
 
-use crate::cli::{ApiKeysCommand, OrgsCommand, StoreArgs};
+use crate::cli::{ApiKeysCommand, OrgsCommand, StoreArgs, UpstreamArgs};
 
-pub async fn orgs(store: &StoreArgs, command: OrgsCommand) -> anyhow::Result<()> {
-    let service = Service::new(store.open().await?);
+pub async fn orgs(
+    store: &StoreArgs,
+    upstream: &UpstreamArgs,
+    command: OrgsCommand,
+) -> anyhow::Result<()> {
+    let service = crate::app::service(store, upstream).await?;
     match command {
         OrgsCommand::Create { name, json } => {
             let (organization, key) = service
@@ -31,8 +35,12 @@ pub async fn orgs(store: &StoreArgs, command: OrgsCommand) -> anyhow::Result<()>
     Ok(())
 }
 
-pub async fn api_keys(store: &StoreArgs, command: ApiKeysCommand) -> anyhow::Result<()> {
-    let service = Service::new(store.open().await?);
+pub async fn api_keys(
+    store: &StoreArgs,
+    upstream: &UpstreamArgs,
+    command: ApiKeysCommand,
+) -> anyhow::Result<()> {
+    let service = crate::app::service(store, upstream).await?;
     match command {
         ApiKeysCommand::Create { org, name, json } => {
             ensure_organization(&service, org).await?;

@@ -16,6 +16,8 @@ pub struct Cli {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
+    pub upstream: UpstreamArgs,
+    #[command(flatten)]
     pub logging: LoggingArgs,
     #[command(subcommand)]
     pub command: Command,
@@ -23,8 +25,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API (migrates the store first).
+    /// Run the HTTP API and the background job workers (migrates the store first).
     Serve(ServeArgs),
+    /// Run the service on a fresh temporary store together with a built-in demo MCP
+    /// server, connected, and print what to try.
+    Demo(DemoArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage organizations.
@@ -79,6 +84,29 @@ impl StoreArgs {
     }
 }
 
+/// Credentials at rest and the outbound connections to user-given servers.
+#[derive(Debug, Args)]
+pub struct UpstreamArgs {
+    /// Base64 of the 32-byte key that seals stored credentials; without it, a key generated
+    /// in the data directory on first use. Every replica must share the same key.
+    #[arg(
+        long,
+        env = "FEATHER_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+    /// Non-public addresses the service may connect to: comma-separated CIDRs, IPs or host
+    /// names (e.g. `127.0.0.1/32,::1/128`). By default only public addresses are reached.
+    #[arg(
+        long,
+        env = "FEATHER_ALLOW_UPSTREAM",
+        global = true,
+        default_value = ""
+    )]
+    pub allow_upstream: String,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -117,6 +145,16 @@ impl LoggingArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
+    #[arg(long, env = "FEATHER_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// Background job workers in this process (tool syncs).
+    #[arg(long, env = "FEATHER_JOB_WORKERS", default_value_t = 2)]
+    pub job_workers: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address the API listens on.
     #[arg(long, env = "FEATHER_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
 }

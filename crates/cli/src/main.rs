@@ -1,7 +1,10 @@
 //! `feather-integrations`: the service binary.
 
 mod admin;
+mod app;
 mod cli;
+mod demo;
+mod secret_key;
 mod serve;
 
 use std::process::ExitCode;
@@ -25,13 +28,14 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     cli.logging.install();
     match cli.command {
-        Command::Serve(args) => serve::run(&cli.store, args).await,
+        Command::Serve(args) => serve::run(&cli.store, &cli.upstream, args).await,
+        Command::Demo(args) => demo::run(&cli.store, &cli.upstream, args).await,
         Command::Migrate => {
             cli.store.open().await?;
             println!("Migrations applied.");
             Ok(())
         }
-        Command::Orgs(command) => admin::orgs(&cli.store, command).await,
-        Command::ApiKeys(command) => admin::api_keys(&cli.store, command).await,
+        Command::Orgs(command) => admin::orgs(&cli.store, &cli.upstream, command).await,
+        Command::ApiKeys(command) => admin::api_keys(&cli.store, &cli.upstream, command).await,
     }
 }

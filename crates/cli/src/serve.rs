@@ -1,35 +1,71 @@
-//! `serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop.
+//! `serve`: the HTTP API and the job workers until SIGINT or SIGTERM, then a graceful
+//! stop: in-flight requests finish, claimed jobs go back to the queue.
+
+use std::net::SocketAddr;
 
 use anyhow::Context;
-use feather_service::Service;
+use feather_service::{JobRunner, JobSettings, Service};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-use crate::cli::{ServeArgs, StoreArgs};
+use crate::cli::{ServeArgs, StoreArgs, UpstreamArgs};
 
-pub async fn run(store: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let store = store.open().await?;
-    let service = Service::new(store.clone());
+pub async fn run(
+    store: &StoreArgs,
+    upstream: &UpstreamArgs,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let service = crate::app::service(store, upstream).await?;
     bootstrap_first_organization(&service).await?;
+    let listener = bind(args.bind).await?;
+    serve_until_signal(service, listener, args.job_workers).await
+}
 
-    let listener = TcpListener::bind(args.bind)
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
         .await
-        .with_context(|| format!("could not listen on {}", args.bind))?;
-    tracing::info!(address = %args.bind, backend = ?store.backend(), "serving");
-    axum::serve(listener, feather_http::app(service))
+        .with_context(|| format!("could not listen on {address}"))
+}
+
+/// Serves the API and runs the job workers until a shutdown signal.
+pub async fn serve_until_signal(
+    service: Service,
+    listener: TcpListener,
+    job_workers: usize,
+) -> anyhow::Result<()> {
+    let store = service.store().clone();
+    let address = listener.local_addr()?;
+    let stopping = CancellationToken::new();
+    let jobs = tokio::spawn(
+        JobRunner::new(
+            service.clone(),
+            JobSettings {
+                workers: job_workers,
+                ..JobSettings::default()
+            },
+        )
+        .run(stopping.child_token()),
+    );
+    tracing::info!(%address, backend = ?store.backend(), "serving");
+    let served = axum::serve(listener, feather_http::app(service))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("the server failed")?;
-    // In-flight requests have finished; let pooled connections close cleanly.
+        .context("the server failed");
+    stopping.cancel();
+    if let Err(error) = jobs.await {
+        tracing::error!(%error, "the job runner ended abnormally");
+    }
+    // In-flight requests have finished and jobs are released: close pooled connections.
     store.close().await;
     tracing::info!("stopped");
-    Ok(())
+    served
 }
 
 /// On the first start of an empty store, creates the "Default" organization and prints
 /// its key once, so that a newcomer can call the API straight away.
-async fn bootstrap_first_organization(service: &Service) -> anyhow::Result<()> {
+pub async fn bootstrap_first_organization(service: &Service) -> anyhow::Result<Option<String>> {
     if service.store().has_organizations().await? {
-        return Ok(());
+        return Ok(None);
     }
     let (organization, key) = service.create_organization("Default").await?;
     println!();
@@ -41,7 +77,7 @@ async fn bootstrap_first_organization(service: &Service) -> anyhow::Result<()> {
     println!();
     println!("    {}", key.plain_text_key);
     println!();
-    Ok(())
+    Ok(Some(key.plain_text_key))
 }
 
 async fn shutdown_signal() {
@@ -69,5 +105,5 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing in-flight requests, releasing jobs");
 }

@@ -45,7 +45,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub(crate) fn new(loc: &[&str], msg: impl Into<String>, kind: &'static str) -> FieldError {
+    /// A problem at `loc`.
+    pub fn new(loc: &[&str], msg: impl Into<String>, kind: &'static str) -> FieldError {
         FieldError {
             loc: loc.iter().map(|segment| (*segment).to_owned()).collect(),
             msg: msg.into(),

@@ -32,6 +32,33 @@ pub fn merge_arguments(
     arguments
 }
 
+/// Whether a tool has vanished from its upstream catalog: the last successful sync did
+/// not see it (DESIGN.md §3: its `last_seen_at` falls behind `tools_synced_at`). A vanished
+/// tool keeps its configuration but cannot be invoked.
+pub fn has_vanished<T: Ord>(last_seen_at: T, tools_synced_at: Option<T>) -> bool {
+    tools_synced_at.is_some_and(|synced| last_seen_at < synced)
+}
+
+/// The value a response field map narrows in an MCP `CallToolResult`: its
+/// `structuredContent` when the tool gives one, else its first text content parsed as
+/// JSON (many tools answer JSON as text), else the whole result.
+pub fn result_payload(call_result: &Value) -> Value {
+    if let Some(structured) = call_result.get("structuredContent") {
+        return structured.clone();
+    }
+    call_result
+        .get("content")
+        .and_then(Value::as_array)
+        .and_then(|content| {
+            content
+                .iter()
+                .find(|block| block.get("type").and_then(Value::as_str) == Some("text"))
+        })
+        .and_then(|block| block.get("text").and_then(Value::as_str))
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_else(|| call_result.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +154,23 @@ mod tests {
         )]);
         let merged = merge_arguments(Some(&config), &Map::new());
         assert_eq!(merged, object(json!({"opts": {"a": [1, {"b": null}]}})));
+    }
+
+    #[test]
+    fn a_tool_vanishes_when_the_last_sync_did_not_see_it() {
+        assert!(has_vanished(1, Some(2)));
+        assert!(!has_vanished(2, Some(2)));
+        assert!(!has_vanished(1, None::<i32>));
+    }
+
+    #[test]
+    fn payload_prefers_structured_content_then_json_text_then_the_result() {
+        let structured =
+            json!({"content": [{"type": "text", "text": "{}"}], "structuredContent": {"id": 1}});
+        assert_eq!(result_payload(&structured), json!({"id": 1}));
+        let text = json!({"content": [{"type": "image"}, {"type": "text", "text": "{\"id\": 2}"}]});
+        assert_eq!(result_payload(&text), json!({"id": 2}));
+        let prose = json!({"content": [{"type": "text", "text": "hello"}]});
+        assert_eq!(result_payload(&prose), prose);
     }
 }

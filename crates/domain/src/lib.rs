@@ -1,6 +1,8 @@
 //! The domain rules of feather-integrations (DESIGN.md §3), as plain functions over plain
 //! types. Nothing here does I/O: no database, no HTTP, no async runtime.
 
+pub mod catalog;
+pub mod custom_mcp;
 pub mod field_map;
 pub mod input_config;
 pub mod integration;

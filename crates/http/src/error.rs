@@ -58,6 +58,10 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("invalid request")]
     Validation(Vec<ValidationError>),
+    #[error("{0}")]
+    ToolUnavailable(String),
+    #[error("{0}")]
+    Upstream(String),
     #[error("service unavailable")]
     Unavailable(String),
     /// Unexpected: the details are logged with the request id and never sent.
@@ -87,6 +91,8 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
+            ApiError::ToolUnavailable(_) => (StatusCode::BAD_REQUEST, "tool_unavailable"),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_error"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
@@ -132,9 +138,10 @@ impl IntoResponse for ApiError {
                     crate::MAX_BODY_BYTES
                 ),
             ),
-            ApiError::BadRequest(message) | ApiError::Conflict(message) => {
-                error_body(status, code, message)
-            }
+            ApiError::BadRequest(message)
+            | ApiError::Conflict(message)
+            | ApiError::ToolUnavailable(message)
+            | ApiError::Upstream(message) => error_body(status, code, message),
             ApiError::Unavailable(detail) | ApiError::Internal(detail) => {
                 // The message with the request id is written by the error middleware,
                 // which knows the request; here only the detail to log is attached.
@@ -154,6 +161,11 @@ impl From<ServiceError> for ApiError {
                 ApiError::Validation(problems.into_iter().map(body_validation_error).collect())
             }
             ServiceError::Conflict(message) => ApiError::Conflict(message),
+            ServiceError::ConnectionNotActive(message) => {
+                ApiError::invalid(&["path", "connection_id"], message, "connection_not_active")
+            }
+            ServiceError::ToolUnavailable(message) => ApiError::ToolUnavailable(message),
+            ServiceError::Upstream(error) => ApiError::Upstream(error.message),
             ServiceError::Store(StoreError::Unavailable(source)) => {
                 ApiError::Unavailable(source.to_string())
             }

@@ -7,6 +7,8 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use feather_store::Patch;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -103,6 +105,18 @@ fn located_type_error(error: serde_path_to_error::Error<serde_json::Error>) -> A
         None => (message, "type_error"),
     };
     ApiError::Validation(vec![ValidationError::new(loc, msg, kind)])
+}
+
+/// Deserializes a three-state field that is present in the body: `null` clears, a value
+/// sets. (An absent field never reaches this function and keeps its `Patch::Unchanged`
+/// default through `#[serde(default)]`.)
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Patch<Value>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => Patch::Clear,
+        value => Patch::Set(value),
+    })
 }
 
 /// Path parameters of type `T`; a value that does not parse (a malformed UUID) is a 422

@@ -2,49 +2,32 @@
 
 use std::collections::{HashMap, HashSet};
 
+use feather_domain::catalog::{UpstreamTool, check_catalog};
 use feather_domain::slug::{first_free_slug, humanize, tool_slug};
 use feather_store::{CatalogTool, now};
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{Service, ServiceError, ServiceResult};
-
-/// One tool as an upstream server lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpstreamTool {
-    /// The vendor's own tool name: becomes `tool_path`.
-    pub name: String,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub input_schema: Value,
-    pub output_schema: Option<Value>,
-}
+use crate::{Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
 
 impl Service {
-    /// Records `upstream` as the connection's current catalog (DESIGN.md §3 Tool sync). New
-    /// tools get slugs that are unique within the connection, assigned in `tool_path`
-    /// order so the result does not depend on the upstream's listing order.
+    /// Records `upstream` as the connection's current catalog (DESIGN.md §3 Tool sync),
+    /// after checking it whole: a catalog that fails a check changes no tool. New tools
+    /// get slugs unique within the connection, assigned in `tool_path` order so the result
+    /// does not depend on the upstream's listing order.
     pub async fn record_catalog(
         &self,
         organization_id: Uuid,
         connection_id: Uuid,
         mut upstream: Vec<UpstreamTool>,
     ) -> ServiceResult<()> {
+        check_catalog(&upstream)
+            .map_err(|error| UpstreamError::new(UpstreamErrorKind::InvalidCatalog, error.0))?;
         let connection = self
             .store
             .get_connection(organization_id, connection_id)
             .await?
             .ok_or(ServiceError::NotFound("connection"))?;
         upstream.sort_by(|a, b| a.name.cmp(&b.name));
-        if let Some(pair) = upstream
-            .windows(2)
-            .find(|pair| pair[0].name == pair[1].name)
-        {
-            return Err(ServiceError::Conflict(format!(
-                "The upstream lists the tool {:?} more than once.",
-                pair[0].name
-            )));
-        }
         let existing = self
             .store
             .list_connection_tools(organization_id, connection_id)

@@ -10,6 +10,7 @@ use feather_store::{Connection, Patch, StoreError, Tool, ToolConfigPatch, now};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::error::located_under;
 use crate::{ConnectionView, Service, ServiceError, ServiceResult, ToolView};
 
 /// How many times a new connection retries its slug when a concurrent create took it.
@@ -24,6 +25,10 @@ pub struct NewConnection {
     pub vendor_connection_id: Option<String>,
     pub status: ConnectionStatus,
     pub metadata: Map<String, Value>,
+    /// Credentials to seal and keep with the connection.
+    pub credentials: Option<Vec<u8>>,
+    /// Queue a first tool sync together with the connection.
+    pub sync_tools: bool,
 }
 
 /// An operator's requested change to one tool, as received (documents not yet validated).
@@ -41,15 +46,11 @@ fn nickname_problem(error: NicknameError) -> ServiceError {
             "value_error"
         }
     };
-    ServiceError::invalid(&["nickname"], error.to_string(), kind)
-}
-
-/// Prefixes each problem's location with the body field it was found under.
-fn located_under(field: &str, problems: Vec<FieldError>) -> impl Iterator<Item = FieldError> {
-    problems.into_iter().map(move |mut problem| {
-        problem.loc.insert(0, field.to_owned());
-        problem
-    })
+    ServiceError::Invalid(vec![FieldError::new(
+        &["nickname"],
+        error.to_string(),
+        kind,
+    )])
 }
 
 impl Service {
@@ -88,11 +89,23 @@ impl Service {
                 .await?;
             connection.nickname_slug =
                 first_free_slug(&base, |slug| taken.iter().any(|t| t == slug));
-            match self.store.insert_connection(&connection).await {
+            let sealed = new
+                .credentials
+                .as_deref()
+                .map(|plaintext| self.secrets.seal(connection.id, plaintext));
+            let first_sync = new.sync_tools.then_some(created_at);
+            match self
+                .store
+                .insert_connection(&connection, sealed.as_deref(), first_sync)
+                .await
+            {
                 // A concurrent create took the same slug between the read and the insert.
                 Err(StoreError::UniqueViolation { .. }) => continue,
                 result => {
                     result?;
+                    if new.sync_tools {
+                        self.jobs_queued.notify_waiters();
+                    }
                     return Ok(connection);
                 }
             }

@@ -3,6 +3,8 @@
 use feather_domain::input_config::FieldError;
 use feather_store::StoreError;
 
+use crate::UpstreamError;
+
 /// Result of a use case.
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
@@ -18,6 +20,16 @@ pub enum ServiceError {
     /// The request conflicts with the current state and retrying as-is will not help.
     #[error("{0}")]
     Conflict(String),
+    /// The connection is not in a state that allows the operation.
+    #[error("{0}")]
+    ConnectionNotActive(String),
+    /// The tool cannot be called: unknown slug, disabled, gone from the upstream catalog,
+    /// or its connection is not active.
+    #[error("{0}")]
+    ToolUnavailable(String),
+    /// The upstream server failed or refused.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -25,11 +37,7 @@ pub enum ServiceError {
 impl ServiceError {
     /// A single invalid-input problem at `loc` (relative to the request body).
     pub fn invalid(loc: &[&str], msg: impl Into<String>, kind: &'static str) -> ServiceError {
-        ServiceError::Invalid(vec![FieldError {
-            loc: loc.iter().map(|segment| (*segment).to_owned()).collect(),
-            msg: msg.into(),
-            kind,
-        }])
+        ServiceError::Invalid(vec![FieldError::new(loc, msg, kind)])
     }
 }
 
@@ -40,4 +48,15 @@ fn describe(problems: &[FieldError]) -> String {
         .map(|problem| format!("{}: {}", problem.loc.join("."), problem.msg))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Prefixes each problem's location with the body field it was found under.
+pub(crate) fn located_under(
+    field: &str,
+    problems: Vec<FieldError>,
+) -> impl Iterator<Item = FieldError> {
+    problems.into_iter().map(move |mut problem| {
+        problem.loc.insert(0, field.to_owned());
+        problem
+    })
 }

@@ -1,30 +1,55 @@
 //! Use cases of feather-integrations: what a caller can do, with the transactions and
 //! checks each needs. The HTTP layer translates requests into calls here; the domain layer
-//! holds the rules; the store holds the data.
+//! holds the rules; the store holds the data; MCP servers are reached through the
+//! [`McpGateway`] port, which the vendors crate implements.
 
 mod catalog;
 mod connections;
+mod custom_mcp;
 mod error;
 mod identity;
+mod invoke;
+mod jobs;
+mod secrets;
+mod sync;
+mod upstream;
 mod views;
 
-pub use catalog::UpstreamTool;
+use std::sync::Arc;
+
 pub use connections::{NewConnection, ToolConfigInput};
 pub use error::{ServiceError, ServiceResult};
+pub use feather_domain::catalog::UpstreamTool;
 pub use identity::{CreatedApiKey, NewApiKeyInput, Principal};
+pub use invoke::{Invocation, InvokeRequest};
+pub use jobs::{JobRunner, JobSettings};
+pub use secrets::{SecretBox, UnsealError};
+pub use sync::SyncOutcome;
+pub use upstream::{McpGateway, McpTarget, UpstreamError, UpstreamErrorKind};
 pub use views::{ConnectionView, ToolView};
 
 use feather_store::Store;
+use tokio::sync::Notify;
 
-/// The service: every use case, over one store.
+/// The service: every use case, over one store and the outside world's ports.
 #[derive(Debug, Clone)]
 pub struct Service {
     store: Store,
+    secrets: SecretBox,
+    mcp: Arc<dyn McpGateway>,
+    /// Wakes this process's job workers when it queues work, so that a sync starts at
+    /// once instead of at the next poll. Other replicas find the job by polling.
+    jobs_queued: Arc<Notify>,
 }
 
 impl Service {
-    pub fn new(store: Store) -> Service {
-        Service { store }
+    pub fn new(store: Store, secrets: SecretBox, mcp: Arc<dyn McpGateway>) -> Service {
+        Service {
+            store,
+            secrets,
+            mcp,
+            jobs_queued: Arc::new(Notify::new()),
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{Connection, Store, StoreResult, with_pool};
+use crate::jobs::JobKind;
+use crate::{Connection, Pool, Store, StoreResult, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! connection_columns {
@@ -17,17 +18,25 @@ macro_rules! connection_columns {
 }
 
 impl Store {
-    /// Inserts a new connection. A taken `nickname_slug` fails with
+    /// Inserts a new connection, with its sealed credentials and a first sync job when
+    /// given, in one transaction: a connection never exists without what it was created
+    /// with. A taken `nickname_slug` fails with
     /// [`StoreError::UniqueViolation`](crate::StoreError::UniqueViolation).
-    pub async fn insert_connection(&self, connection: &Connection) -> StoreResult<()> {
-        let sql = concat!(
+    pub async fn insert_connection(
+        &self,
+        connection: &Connection,
+        sealed_secret: Option<&[u8]>,
+        first_sync_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let insert = concat!(
             "INSERT INTO connections (",
             connection_columns!(),
-            ") VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17)"
         );
         with_pool!(self, |pool| {
-            sqlx::query(sql)
+            let mut tx = pool.begin().await?;
+            sqlx::query(insert)
                 .bind(connection.id)
                 .bind(connection.organization_id)
                 .bind(connection.integration_key.as_str())
@@ -45,9 +54,106 @@ impl Store {
                 .bind(Json(&connection.metadata))
                 .bind(connection.created_at)
                 .bind(connection.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(sealed) = sealed_secret {
+                sqlx::query(
+                    "INSERT INTO connection_secrets (connection_id, sealed, updated_at) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(connection.id)
+                .bind(sealed)
+                .bind(connection.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(run_at) = first_sync_at {
+                sqlx::query(crate::jobs::ENQUEUE)
+                    .bind(Uuid::now_v7())
+                    .bind(JobKind::SyncTools.as_str())
+                    .bind(connection.organization_id)
+                    .bind(connection.id)
+                    .bind(run_at)
+                    .bind(connection.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// The connection's sealed credentials, if it has any.
+    pub async fn connection_secret(&self, connection_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+        let sealed: Option<(Vec<u8>,)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT sealed FROM connection_secrets WHERE connection_id = $1")
+                .bind(connection_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(sealed.map(|(sealed,)| sealed))
+    }
+
+    /// A sync has started: `tools_status` is `syncing` until it ends.
+    pub async fn mark_tools_syncing(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE connections SET tools_status = 'syncing', updated_at = $3 \
+                 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(organization_id)
+            .bind(connection_id)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// A sync failed: no tool changes; `tools_status` is `failed` and
+    /// `metadata.tools_sync_error` says why. When the upstream rejected the credentials,
+    /// `credentials_rejected` is the reason the connection's `status` becomes `error`.
+    pub async fn record_sync_failure(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        message: &str,
+        credentials_rejected: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let update = match self.pool {
+            Pool::Sqlite(_) => {
+                "UPDATE connections SET tools_status = 'failed', updated_at = $3, \
+                 metadata = json_set(metadata, '$.tools_sync_error', json($4)), \
+                 status = CASE WHEN $5 IS NULL THEN status ELSE 'error' END, \
+                 status_reason = COALESCE($5, status_reason) \
+                 WHERE organization_id = $1 AND id = $2"
+            }
+            Pool::Postgres(_) => {
+                "UPDATE connections SET tools_status = 'failed', updated_at = $3, \
+                 metadata = jsonb_set(metadata, '{tools_sync_error}', $4), \
+                 status = CASE WHEN $5::text IS NULL THEN status ELSE 'error' END, \
+                 status_reason = COALESCE($5, status_reason) \
+                 WHERE organization_id = $1 AND id = $2"
+            }
+        };
+        let error = serde_json::json!({"message": message, "at": at});
+        with_pool!(self, |pool| {
+            sqlx::query(update)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(at)
+                .bind(Json(&error))
+                .bind(credentials_rejected)
                 .execute(pool)
                 .await
-                .map(|done| done.rows_affected())
+                .map(|_| ())
         })?;
         Ok(())
     }

@@ -10,6 +10,8 @@ mod api_keys;
 mod connections;
 mod document;
 mod error;
+mod invocations;
+mod jobs;
 mod model;
 mod organizations;
 mod tools;
@@ -27,6 +29,8 @@ use sqlx::sqlite::{
 };
 
 pub use error::StoreError;
+pub use invocations::Invocation;
+pub use jobs::{Job, JobKind};
 pub use model::*;
 
 /// Result of a store operation.

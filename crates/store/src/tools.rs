@@ -190,6 +190,30 @@ impl Store {
         row.map(Tool::try_from).transpose()
     }
 
+    /// The connection's tool with this slug.
+    pub async fn find_tool_by_slug(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        slug: &str,
+    ) -> StoreResult<Option<Tool>> {
+        let sql = concat!(
+            "SELECT ",
+            tool_columns!(),
+            " FROM connection_tools \
+             WHERE organization_id = $1 AND connection_id = $2 AND slug = $3"
+        );
+        let row: Option<ToolRow> = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(slug)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Tool::try_from).transpose()
+    }
+
     /// Enables or disables every tool of the connection; tools already in that state keep
     /// their `updated_at`.
     pub async fn set_connection_tools_enabled(
@@ -250,13 +274,17 @@ impl Store {
             Pool::Sqlite(_) => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
-                 metadata = json_remove(metadata, '$.tools_sync_error') \
+                 metadata = json_remove(metadata, '$.tools_sync_error'), \
+                 status_reason = CASE WHEN status = 'error' THEN NULL ELSE status_reason END, \
+                 status = CASE WHEN status = 'error' THEN 'active' ELSE status END \
                  WHERE organization_id = $1 AND id = $2"
             }
             Pool::Postgres(_) => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
-                 metadata = metadata - 'tools_sync_error' \
+                 metadata = metadata - 'tools_sync_error', \
+                 status_reason = CASE WHEN status = 'error' THEN NULL ELSE status_reason END, \
+                 status = CASE WHEN status = 'error' THEN 'active' ELSE status END \
                  WHERE organization_id = $1 AND id = $2"
             }
         };

@@ -205,3 +205,32 @@ pub(super) async fn delete_connection(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Queue a tool sync of an active connection; answers at once with its current state
+/// (watch `tools_status`).
+#[utoipa::path(
+    post,
+    path = "/v1/integrations/connections/{connection_id}/refresh-tools",
+    tag = "integrations",
+    operation_id = "refreshConnectionTools",
+    params(("connection_id" = Uuid, Path)),
+    responses(
+        (status = 202, description = "Successful Response", body = ConnectionResponse),
+        (status = 401, description = "Authentication required", body = ErrorResponse),
+        (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 404, description = "Resource not found", body = ErrorResponse),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
+)]
+pub(super) async fn refresh_tools(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(path): PathParams<ConnectionPath>,
+) -> Result<(StatusCode, Json<ConnectionResponse>), ApiError> {
+    let view = state
+        .service
+        .refresh_tools(caller.organization_id(), path.connection_id)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(view.into())))
+}

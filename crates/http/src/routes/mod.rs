@@ -2,8 +2,10 @@
 
 mod api_keys;
 mod connections;
+mod custom_mcp;
 mod health;
 mod integrations;
+mod invoke;
 mod tools;
 
 use axum::Router;
@@ -21,6 +23,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::revoke_api_key))
         .routes(routes!(integrations::list_integrations))
         .routes(routes!(connections::list_connections))
+        .routes(routes!(custom_mcp::connect_custom_mcp))
+        .routes(routes!(connections::refresh_tools))
+        .routes(routes!(invoke::test_mcp_call))
+        .routes(routes!(invoke::test_invoke))
         .routes(routes!(
             connections::get_connection,
             connections::update_connection,

@@ -7,7 +7,7 @@ use feather_domain::input_config::InputDefaults;
 use feather_domain::integration::IntegrationKey;
 use feather_service::{ToolConfigInput, ToolView};
 use feather_store::Patch;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -104,23 +104,14 @@ pub struct ConnectionToolsBulkToggleRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionToolPatchRequest {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<Object>)]
     response_field_map: Patch<Value>,
     #[serde(default)]
     is_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<HashMap<String, InputArgConfigSchema>>)]
     input_defaults: Patch<Value>,
-}
-
-/// A field that is present in the body: `null` clears it, a value sets it. (An absent
-/// field never reaches this function and keeps its `Patch::Unchanged` default.)
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Patch<Value>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Null => Patch::Clear,
-        value => Patch::Set(value),
-    })
 }
 
 /// The `connection_id` and `tool_id` path parameters.

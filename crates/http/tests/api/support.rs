@@ -2,20 +2,35 @@
 //! small request helpers, seeding helpers, and the assertions every module shares.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
-use feather_service::{NewConnection, Service, UpstreamTool};
+use feather_service::{NewConnection, SecretBox, Service, UpstreamTool};
 use feather_store::testing::TestDatabase;
+use feather_vendors::guard::UpstreamPolicy;
+use feather_vendors::{McpConnector, McpLimits};
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 use uuid::Uuid;
 
 pub mod catalog;
+
+/// The service over `store` with a fresh credentials key and the real MCP connector,
+/// allowed to reach servers on this machine's loopback address only.
+pub fn test_service(store: feather_store::Store) -> Service {
+    let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
+    let connector = McpConnector::new(&policy, McpLimits::default()).expect("MCP connector");
+    Service::new(
+        store,
+        SecretBox::new(SecretBox::generate_key()),
+        Arc::new(connector),
+    )
+}
 
 /// An organization and the plain-text API key it was created with.
 #[derive(Debug, Clone)]
@@ -104,7 +119,7 @@ impl TestApp {
 
     /// The real router over `database`, with two organizations.
     pub async fn over(database: TestDatabase) -> TestApp {
-        let service = Service::new(database.store.clone());
+        let service = test_service(database.store.clone());
         let router = feather_http::app(service.clone());
         let owner = create_org(&service, "Owner Inc").await;
         let stranger = create_org(&service, "Stranger Ltd").await;
@@ -230,6 +245,34 @@ impl TestApp {
         self.sync(org, connection, tools).await
     }
 
+    /// A connection of the owner whose tools are written straight to the store, skipping
+    /// the catalog checks a sync applies: for rows that no longer pass them (written
+    /// before a rule existed, or edited by hand), which reads must still survive.
+    pub async fn seed_connection_unchecked(
+        &self,
+        nickname: &str,
+        tools: Vec<UpstreamTool>,
+    ) -> Seeded {
+        let connection = self.create_connection(&self.owner, nickname).await;
+        let catalog: Vec<feather_store::CatalogTool> = tools
+            .into_iter()
+            .map(|tool| feather_store::CatalogTool {
+                slug: format!("odd_{}", tool.name),
+                display_name: tool.name.clone(),
+                tool_path: tool.name,
+                description: tool.description,
+                input_schema: tool.input_schema,
+                response_schema: tool.output_schema,
+            })
+            .collect();
+        self.service
+            .store()
+            .apply_catalog(self.owner.id, connection, &catalog, feather_store::now())
+            .await
+            .expect("write the tools");
+        self.seeded(&self.owner, connection).await
+    }
+
     /// A custom MCP connection of the owner that has never synced its catalog.
     pub async fn seed_unsynced_connection(&self, nickname: &str) -> Seeded {
         let id = self.create_connection(&self.owner, nickname).await;
@@ -246,25 +289,29 @@ impl TestApp {
     ) -> Seeded {
         self.service
             .store()
-            .insert_connection(&feather_store::Connection {
-                id,
-                organization_id: self.owner.id,
-                integration_key: IntegrationKey::CustomMcp,
-                nickname: nickname_slug.to_owned(),
-                nickname_slug: nickname_slug.to_owned(),
-                vendor: Vendor::Mcp,
-                vendor_connection_id: None,
-                status: ConnectionStatus::Active,
-                status_reason: None,
-                tools_status: ToolsStatus::Pending,
-                tools_synced_at: None,
-                connected_at: Some(created_at),
-                last_refreshed_at: None,
-                last_used_at: None,
-                metadata: Map::new(),
-                created_at,
-                updated_at: created_at,
-            })
+            .insert_connection(
+                &feather_store::Connection {
+                    id,
+                    organization_id: self.owner.id,
+                    integration_key: IntegrationKey::CustomMcp,
+                    nickname: nickname_slug.to_owned(),
+                    nickname_slug: nickname_slug.to_owned(),
+                    vendor: Vendor::Mcp,
+                    vendor_connection_id: None,
+                    status: ConnectionStatus::Active,
+                    status_reason: None,
+                    tools_status: ToolsStatus::Pending,
+                    tools_synced_at: None,
+                    connected_at: Some(created_at),
+                    last_refreshed_at: None,
+                    last_used_at: None,
+                    metadata: Map::new(),
+                    created_at,
+                    updated_at: created_at,
+                },
+                None,
+                None,
+            )
             .await
             .expect("insert a connection");
         self.seeded(&self.owner, id).await
@@ -287,6 +334,8 @@ impl TestApp {
                     vendor_connection_id: None,
                     status: ConnectionStatus::Active,
                     metadata: Map::new(),
+                    credentials: None,
+                    sync_tools: false,
                 },
             )
             .await
@@ -609,4 +658,441 @@ pub fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &
         "{what} breaks the contract:\n{}\n{instance:#}",
         errors.join("\n")
     );
+}
+
+// ---- custom MCP servers: connecting, syncing, invoking ---------------------------------
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use feather_demo_mcp::DemoServer;
+use feather_service::{JobRunner, JobSettings, SyncOutcome};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const CUSTOM_MCP: &str = "/v1/integrations/connections/custom-mcp";
+
+/// The longest a test waits for background work (a sync by the job runner).
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// MCP limits short enough to watch a hanging server time out within a test.
+pub fn short_mcp_limits() -> McpLimits {
+    McpLimits {
+        connect_timeout: Duration::from_millis(500),
+        request_timeout: Duration::from_secs(1),
+        sync_timeout: Duration::from_secs(2),
+        ..McpLimits::default()
+    }
+}
+
+/// A `CustomMcpConnectionCreate` body: no auth, the given server and transport.
+pub fn mcp_connection(server_url: &str, transport: &str) -> Value {
+    json!({"nickname": "Demo", "server_url": server_url, "transport": transport})
+}
+
+/// `body` with the fields of `extra` added (or replaced).
+pub fn with_fields(mut body: Value, extra: Value) -> Value {
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    body
+}
+
+/// The demo MCP server on a free loopback port.
+pub async fn start_demo() -> DemoServer {
+    DemoServer::start(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("start the demo MCP server")
+}
+
+/// Fails the test if any of `secrets` appears in `text`.
+#[track_caller]
+pub fn assert_no_secret(text: &str, secrets: &[&str], what: &str) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "{what} shows the secret {secret:?}:\n{text}");
+    }
+}
+
+impl TestApp {
+    /// Like [`TestApp::new`], with the MCP client bounded by `limits`.
+    pub async fn with_mcp_limits(limits: McpLimits) -> TestApp {
+        let database = TestDatabase::sqlite().await;
+        let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
+        let connector = McpConnector::new(&policy, limits).expect("MCP connector");
+        let service = Service::new(
+            database.store.clone(),
+            SecretBox::new(SecretBox::generate_key()),
+            Arc::new(connector),
+        );
+        let router = feather_http::app(service.clone());
+        let owner = create_org(&service, "Owner Inc").await;
+        let stranger = create_org(&service, "Stranger Ltd").await;
+        TestApp {
+            service,
+            router,
+            owner,
+            stranger,
+            _database: database,
+        }
+    }
+
+    /// Connects a custom MCP server as the owner through the API (201 expected); the
+    /// connection has no tools until a sync runs.
+    pub async fn connect_mcp(&self, body: Value) -> Seeded {
+        let created = self.post_json(CUSTOM_MCP, body).await.expect(StatusCode::CREATED);
+        self.owned_connection(uuid(&created["connection_id"])).await
+    }
+
+    /// One of the owner's connections, with its tools as they are now.
+    pub async fn owned_connection(&self, connection_id: Uuid) -> Seeded {
+        self.seeded(&self.owner, connection_id).await
+    }
+
+    /// Connects the demo server over Streamable HTTP as "Demo" and syncs its tools now.
+    pub async fn connect_demo(&self, demo: &DemoServer) -> Seeded {
+        let connection = self
+            .connect_mcp(mcp_connection(&demo.streamable_url(), "streamable_http"))
+            .await;
+        let (outcome, synced) = self.sync_now(&connection).await;
+        assert_eq!(outcome, SyncOutcome::Synced, "the demo server's tools sync");
+        synced
+    }
+
+    /// Runs a tool sync of the owner's connection at once (what the job runner does), and
+    /// returns how it ended with the connection's tools as they are now.
+    pub async fn sync_now(&self, connection: &Seeded) -> (SyncOutcome, Seeded) {
+        let outcome = self
+            .service
+            .sync_tools(self.owner.id, connection.id)
+            .await
+            .expect("the sync runs");
+        (outcome, self.owned_connection(connection.id).await)
+    }
+
+    /// Claims the next due background job, if any (it will not run): shows what was queued.
+    pub async fn take_due_job(&self) -> Option<feather_store::Job> {
+        let now = feather_store::now();
+        self.service
+            .store()
+            .claim_job("test-probe", now, now + chrono::TimeDelta::minutes(1))
+            .await
+            .expect("claim a job")
+    }
+
+    /// Starts the real job runner over this app's service, polling often.
+    pub fn start_job_runner(&self) -> RunningJobs {
+        let runner = JobRunner::new(
+            self.service.clone(),
+            JobSettings {
+                poll_interval: Duration::from_millis(50),
+                first_retry_delay: Duration::from_millis(100),
+                ..JobSettings::default()
+            },
+        );
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(runner.run(shutdown.clone()));
+        RunningJobs { shutdown, task }
+    }
+
+    /// Polls the owner's connection until `done` holds of it (at most [`PATIENCE`]) and
+    /// returns it; fails the test with the last state seen otherwise.
+    pub async fn wait_for(
+        &self,
+        connection: &Seeded,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let current = self.connection(connection).await;
+            if done(&current) {
+                return current;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {PATIENCE:?} for {what}; the connection is now {current:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// `POST …/{connection_id}/test-mcp-call` as the owner.
+    pub async fn call_tool(&self, connection: &Seeded, tool_path: &str, input: Value) -> TestResponse {
+        self.post_json(
+            &connection.test_mcp_call_url(),
+            json!({"slug": connection.slug(tool_path), "input": input}),
+        )
+        .await
+    }
+
+    /// `PATCH` one tool of the owner's connection (200 expected); returns the tool.
+    pub async fn configure_tool(&self, connection: &Seeded, tool_path: &str, patch: Value) -> Value {
+        self.patch_json(&connection.tool_url(tool_path), patch)
+            .await
+            .expect(StatusCode::OK)
+    }
+
+    /// The invocations recorded for the owner's connection, newest first.
+    pub async fn invocations(&self, connection: &Seeded) -> Vec<feather_store::Invocation> {
+        self.service
+            .store()
+            .list_invocations(self.owner.id, connection.id)
+            .await
+            .expect("list the invocations")
+    }
+}
+
+impl Seeded {
+    /// The slug of one of the connection's tools (`tool_path` already in slug form).
+    pub fn slug(&self, tool_path: &str) -> String {
+        format!("{}_{tool_path}", self.nickname_slug)
+    }
+
+    pub fn refresh_tools_url(&self) -> String {
+        format!("{}/refresh-tools", self.url())
+    }
+
+    pub fn test_mcp_call_url(&self) -> String {
+        format!("{}/test-mcp-call", self.url())
+    }
+
+    pub fn test_invoke_url(&self) -> String {
+        format!("{}/test-invoke", self.url())
+    }
+}
+
+/// The real job runner, running in the background until [`RunningJobs::stop`].
+#[derive(Debug)]
+pub struct RunningJobs {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl RunningJobs {
+    /// Cancels the runner and waits for its workers to end.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("the job runner stops in time")
+            .expect("the job runner does not panic");
+    }
+}
+
+/// How a [`FakeMcp`] answers.
+#[derive(Debug, Clone)]
+pub enum Upstream {
+    /// A working server listing these tools (MCP `Tool` objects); calls echo their
+    /// arguments as structured content.
+    Lists(Value),
+    /// Every request answered with this HTTP status.
+    Status(u16),
+    /// The handshake is never answered.
+    Hangs,
+    /// Lists these tools; a tool call is never answered.
+    HangsOnCall(Value),
+    /// `tools/list` is answered with a body that is not JSON.
+    InvalidJsonOnList,
+}
+
+/// A tiny Streamable HTTP MCP server on 127.0.0.1 (at `/mcp`) that answers as told and
+/// records the headers of every request.
+#[derive(Debug)]
+pub struct FakeMcp {
+    url: String,
+    state: FakeState,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+#[derive(Debug, Clone)]
+struct FakeState {
+    upstream: Arc<Mutex<Upstream>>,
+    seen: Arc<Mutex<Vec<HeaderMap>>>,
+    stop: CancellationToken,
+}
+
+impl FakeMcp {
+    pub async fn start(upstream: Upstream) -> FakeMcp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let state = FakeState {
+            upstream: Arc::new(Mutex::new(upstream)),
+            seen: Arc::default(),
+            stop: CancellationToken::new(),
+        };
+        let app = Router::new()
+            .route("/mcp", axum::routing::any(fake_mcp))
+            .with_state(state.clone());
+        let serve = axum::serve(listener, app)
+            .with_graceful_shutdown(state.stop.clone().cancelled_owned());
+        FakeMcp {
+            url: format!("http://{addr}/mcp"),
+            state,
+            task: tokio::spawn(std::future::IntoFuture::into_future(serve)),
+        }
+    }
+
+    /// The server URL, for `transport: streamable_http`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// From now on, answer like this.
+    pub fn answer(&self, upstream: Upstream) {
+        *self
+            .state
+            .upstream
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = upstream;
+    }
+
+    /// The headers of every request received so far.
+    pub fn requests(&self) -> Vec<HeaderMap> {
+        self.state
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Releases hanging requests and stops the server.
+    pub async fn stop(self) {
+        self.state.stop.cancel();
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Just enough of Streamable HTTP for the service's client: `initialize`, `tools/list`
+/// (one page), `tools/call`.
+async fn fake_mcp(
+    State(state): State<FakeState>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state
+        .seen
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(headers);
+    let upstream = state
+        .upstream
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Upstream::Status(status) = upstream {
+        let status = StatusCode::from_u16(status).expect("a valid status");
+        return (status, "denied").into_response();
+    }
+    match method {
+        Method::POST => {}
+        Method::DELETE => return StatusCode::OK.into_response(),
+        // No stream for server-initiated messages.
+        _ => return StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let Some(id) = request.get("id").cloned() else {
+        // A notification.
+        return StatusCode::ACCEPTED.into_response();
+    };
+    let hang = || async {
+        state.stop.cancelled().await;
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    };
+    let result = match (request["method"].as_str(), &upstream) {
+        (Some("initialize"), Upstream::Hangs) => return hang().await,
+        (Some("initialize"), _) => json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "fake", "version": "1"}
+        }),
+        (Some("tools/list"), Upstream::InvalidJsonOnList) => {
+            return json_rpc_response("{not json".to_owned());
+        }
+        (Some("tools/list"), Upstream::Lists(tools) | Upstream::HangsOnCall(tools)) => {
+            json!({"tools": tools})
+        }
+        (Some("tools/call"), Upstream::HangsOnCall(_)) => return hang().await,
+        (Some("tools/call"), _) => json!({
+            "content": [{"type": "text", "text": "ok"}],
+            "structuredContent": {"echo": request["params"]["arguments"]},
+            "isError": false
+        }),
+        _ => {
+            let error = json!({"code": -32601, "message": "no such method"});
+            return json_rpc_response(json!({"jsonrpc": "2.0", "id": id, "error": error}).to_string());
+        }
+    };
+    json_rpc_response(json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
+}
+
+fn json_rpc_response(text: String) -> Response {
+    (
+        [
+            (CONTENT_TYPE.as_str(), "application/json"),
+            ("mcp-session-id", "fake-session"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// Every log line written while it lives (on this thread, which is the whole runtime
+/// of a `#[tokio::test]`), at every level.
+#[derive(Debug)]
+pub struct CapturedLogs {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl CapturedLogs {
+    pub fn start() -> CapturedLogs {
+        let lines: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let writer = {
+            let lines = lines.clone();
+            move || LogWriter(lines.clone())
+        };
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(writer)
+            .finish();
+        CapturedLogs {
+            lines,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_owned()
+    }
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

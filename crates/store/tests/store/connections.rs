@@ -9,7 +9,7 @@ store_tests! {
         connection.vendor_connection_id = Some("nango-123".to_owned());
         connection.status_reason = Some("Token expired.".to_owned());
         connection.last_used_at = Some(fixtures::later(connection.created_at, 1));
-        store.insert_connection(&connection).await.expect("insert");
+        store.insert_connection(&connection, None, None).await.expect("insert");
         let read = store.get_connection(organization.id, connection.id).await.expect("get");
         assert_eq!(read, Some(connection));
     }
@@ -37,7 +37,7 @@ store_tests! {
         fixtures::stored_connection(store, organization.id, "crm").await;
         let duplicate = fixtures::connection(organization.id, "crm", feather_store::now());
         assert!(matches!(
-            store.insert_connection(&duplicate).await,
+            store.insert_connection(&duplicate, None, None).await,
             Err(feather_store::StoreError::UniqueViolation { .. })
         ));
         fixtures::stored_connection(store, other.id, "crm").await;
@@ -74,10 +74,10 @@ store_tests! {
             at - chrono::Duration::microseconds(1500),
         );
         for connection in [&late, &tied[1], &early, &tied[0]] {
-            store.insert_connection(connection).await.expect("insert");
+            store.insert_connection(connection, None, None).await.expect("insert");
         }
         store
-            .insert_connection(&fixtures::connection(other.id, "foreign", at))
+            .insert_connection(&fixtures::connection(other.id, "foreign", at), None, None)
             .await
             .expect("insert");
         tied.sort_by_key(|connection| connection.id);

@@ -47,7 +47,7 @@ pub fn connection(organization_id: Uuid, slug: &str, created_at: DateTime<Utc>) 
 pub async fn stored_connection(store: &Store, organization_id: Uuid, slug: &str) -> Connection {
     let connection = connection(organization_id, slug, feather_store::now());
     store
-        .insert_connection(&connection)
+        .insert_connection(&connection, None, None)
         .await
         .expect("insert connection");
     connection

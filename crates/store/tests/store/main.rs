@@ -39,5 +39,7 @@ macro_rules! store_tests {
 mod api_keys;
 mod connections;
 mod fixtures;
+mod invocations;
+mod jobs;
 mod organizations;
 mod tools;

@@ -1,0 +1,523 @@
+//! Connecting a custom MCP server: the rules for the request, what is public about the
+//! connection, and the credentials it keeps secret.
+
+use http::{HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::input_config::FieldError;
+use crate::slug::{Nickname, NicknameError};
+
+/// Longest server URL accepted.
+pub const SERVER_URL_MAX_CHARS: usize = 2048;
+/// Most custom headers a connection may carry.
+pub const MAX_CUSTOM_HEADERS: usize = 32;
+
+/// Header names the MCP client sets itself; a connection may not override them.
+const RESERVED_HEADERS: &[&str] = &[
+    "accept",
+    "connection",
+    "content-length",
+    "content-type",
+    "host",
+    "last-event-id",
+    "mcp-protocol-version",
+    "mcp-session-id",
+    "transfer-encoding",
+];
+
+/// How the service reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum McpTransportKind {
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (the contract's default).
+    Sse,
+    /// Streamable HTTP, falling back to legacy SSE, as the MCP specification advises.
+    Auto,
+}
+
+/// A `POST /v1/integrations/connections/custom-mcp` body as received.
+#[derive(Debug, Clone, Default)]
+pub struct CustomMcpRequest {
+    pub nickname: String,
+    pub server_url: String,
+    pub transport: Option<String>,
+    pub auth_type: Option<String>,
+    pub token: Option<String>,
+    pub api_key: Option<String>,
+    pub api_key_header: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// Names of the `oauth_*` fields the request set (OAuth is not supported yet).
+    pub oauth_fields: Vec<&'static str>,
+}
+
+/// A valid custom MCP connection: what to reach and how to authenticate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomMcpConfig {
+    pub nickname: Nickname,
+    pub server_url: String,
+    pub transport: McpTransportKind,
+    pub credentials: McpCredentials,
+}
+
+/// The secret part of a connection, sealed at rest. `Debug` never shows a value.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct McpCredentials {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKeyCredential>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+}
+
+/// An API key and the header it travels in.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyCredential {
+    pub header: String,
+    pub key: String,
+}
+
+impl std::fmt::Debug for ApiKeyCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyCredential")
+            .field("header", &self.header)
+            .field("key", &"…")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for McpCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpCredentials")
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "…"))
+            .field(
+                "api_key_header",
+                &self.api_key.as_ref().map(|key| &key.header),
+            )
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl McpCredentials {
+    /// The headers every request to the server carries: custom headers first, then the
+    /// credential, so that the credential wins.
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = self.headers.clone();
+        if let Some(token) = &self.bearer_token {
+            headers.push(("authorization".to_owned(), format!("Bearer {token}")));
+        }
+        if let Some(api_key) = &self.api_key {
+            headers.push((api_key.header.clone(), api_key.key.clone()));
+        }
+        headers
+    }
+
+    fn auth_type(&self) -> &'static str {
+        match (&self.bearer_token, &self.api_key) {
+            (Some(_), _) => "bearer",
+            (None, Some(_)) => "api_key",
+            (None, None) => "none",
+        }
+    }
+}
+
+impl CustomMcpConfig {
+    /// What the listing shows about the connection in `metadata`: never a secret, only
+    /// the names of the headers that carry them.
+    pub fn public_metadata(&self) -> Map<String, Value> {
+        let mut metadata = Map::new();
+        metadata.insert("server_url".to_owned(), json!(self.server_url));
+        metadata.insert("transport".to_owned(), json!(self.transport));
+        metadata.insert("auth_type".to_owned(), json!(self.credentials.auth_type()));
+        if let Some(api_key) = &self.credentials.api_key {
+            metadata.insert("api_key_header".to_owned(), json!(api_key.header));
+        }
+        if !self.credentials.headers.is_empty() {
+            let names: Vec<&str> = self
+                .credentials
+                .headers
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect();
+            metadata.insert("custom_header_names".to_owned(), json!(names));
+        }
+        metadata
+    }
+}
+
+/// Checks a request and builds the connection's configuration; every problem is
+/// reported, located by body field. The server URL's reachability (SSRF guard) is checked
+/// by the caller, which can resolve names.
+pub fn validate_custom_mcp(request: &CustomMcpRequest) -> Result<CustomMcpConfig, Vec<FieldError>> {
+    let mut problems = Vec::new();
+    let nickname = Nickname::parse(&request.nickname)
+        .map_err(|error| problems.push(nickname_problem(error)))
+        .ok();
+    let server_url = request.server_url.trim();
+    if server_url.is_empty() {
+        problems.push(FieldError::new(
+            &["server_url"],
+            "The server URL is required.",
+            "missing",
+        ));
+    } else if server_url.chars().count() > SERVER_URL_MAX_CHARS {
+        problems.push(FieldError::new(
+            &["server_url"],
+            format!("The server URL must be at most {SERVER_URL_MAX_CHARS} characters."),
+            "string_too_long",
+        ));
+    }
+    let transport = match request.transport.as_deref().unwrap_or("sse") {
+        "streamable_http" => Some(McpTransportKind::StreamableHttp),
+        "sse" => Some(McpTransportKind::Sse),
+        "auto" => Some(McpTransportKind::Auto),
+        _ => {
+            problems.push(FieldError::new(
+                &["transport"],
+                "The transport must be one of streamable_http, sse, auto.",
+                "enum",
+            ));
+            None
+        }
+    };
+    let credentials = credentials(request, &mut problems);
+    match (nickname, transport, problems.is_empty()) {
+        (Some(nickname), Some(transport), true) => Ok(CustomMcpConfig {
+            nickname,
+            server_url: server_url.to_owned(),
+            transport,
+            credentials,
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn nickname_problem(error: NicknameError) -> FieldError {
+    let kind = match error {
+        NicknameError::TooLong { .. } => "string_too_long",
+        _ => "value_error",
+    };
+    FieldError::new(&["nickname"], error.to_string(), kind)
+}
+
+/// The credentials the request describes; problems are pushed onto `problems`.
+fn credentials(request: &CustomMcpRequest, problems: &mut Vec<FieldError>) -> McpCredentials {
+    let auth_type = request.auth_type.as_deref().unwrap_or("none");
+    let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
+    let mut credentials = McpCredentials::default();
+    match auth_type {
+        "none" => {}
+        "bearer" => match &request.token {
+            Some(token) if !token.is_empty() => {
+                check_header_value("token", token, problems);
+                credentials.bearer_token = Some(token.clone());
+            }
+            _ => problems.push(FieldError::new(
+                &["token"],
+                "A token is required when auth_type is bearer.",
+                "missing",
+            )),
+        },
+        "api_key" => {
+            let header = request.api_key_header.as_deref().unwrap_or("X-API-Key");
+            check_header_name("api_key_header", header, problems);
+            match &request.api_key {
+                Some(key) if !key.is_empty() => {
+                    check_header_value("api_key", key, problems);
+                    credentials.api_key = Some(ApiKeyCredential {
+                        header: header.to_owned(),
+                        key: key.clone(),
+                    });
+                }
+                _ => problems.push(FieldError::new(
+                    &["api_key"],
+                    "An api_key is required when auth_type is api_key.",
+                    "missing",
+                )),
+            }
+        }
+        "oauth" => problems.push(FieldError::new(
+            &["auth_type"],
+            "OAuth for custom MCP servers is not yet supported; use none, bearer or api_key.",
+            "not_supported",
+        )),
+        _ => problems.push(FieldError::new(
+            &["auth_type"],
+            "The auth_type must be one of none, bearer, api_key, oauth.",
+            "enum",
+        )),
+    }
+    // A credential for another auth type is a mistake worth naming, not something to
+    // store silently.
+    if auth_type != "bearer" && given(&request.token) {
+        problems.push(FieldError::new(
+            &["token"],
+            "A token is only used when auth_type is bearer.",
+            "extra_forbidden",
+        ));
+    }
+    if auth_type != "api_key" && (given(&request.api_key) || request.api_key_header.is_some()) {
+        let field = if given(&request.api_key) {
+            "api_key"
+        } else {
+            "api_key_header"
+        };
+        problems.push(FieldError::new(
+            &[field],
+            "The API key fields are only used when auth_type is api_key.",
+            "extra_forbidden",
+        ));
+    }
+    if auth_type != "oauth" {
+        for field in &request.oauth_fields {
+            problems.push(FieldError::new(
+                &[field],
+                "The OAuth fields are only used when auth_type is oauth.",
+                "extra_forbidden",
+            ));
+        }
+    }
+    credentials.headers = custom_headers(request, &credentials, problems);
+    credentials
+}
+
+fn custom_headers(
+    request: &CustomMcpRequest,
+    credentials: &McpCredentials,
+    problems: &mut Vec<FieldError>,
+) -> Vec<(String, String)> {
+    if request.headers.len() > MAX_CUSTOM_HEADERS {
+        problems.push(FieldError::new(
+            &["headers"],
+            format!("At most {MAX_CUSTOM_HEADERS} custom headers are allowed."),
+            "too_long",
+        ));
+        return Vec::new();
+    }
+    let credential_header = credentials
+        .bearer_token
+        .as_ref()
+        .map(|_| "authorization".to_owned())
+        .or_else(|| {
+            credentials
+                .api_key
+                .as_ref()
+                .map(|key| key.header.to_ascii_lowercase())
+        });
+    let mut headers = Vec::new();
+    for (name, value) in &request.headers {
+        let loc: &[&str] = &["headers", name];
+        let lower = name.to_ascii_lowercase();
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
+            problems.push(FieldError::new(
+                loc,
+                "Not a valid HTTP header name.",
+                "value_error",
+            ));
+        } else if RESERVED_HEADERS.contains(&lower.as_str()) {
+            problems.push(FieldError::new(
+                loc,
+                "This header is set by the MCP client itself and cannot be overridden.",
+                "value_error",
+            ));
+        } else if credential_header.as_deref() == Some(lower.as_str()) {
+            problems.push(FieldError::new(
+                loc,
+                "This header carries the connection's credential; set it through auth_type.",
+                "value_error",
+            ));
+        } else if HeaderValue::from_str(value).is_err() {
+            problems.push(FieldError::new(
+                loc,
+                "Not a valid HTTP header value (visible ASCII, no line breaks).",
+                "value_error",
+            ));
+        } else {
+            headers.push((name.clone(), value.clone()));
+        }
+    }
+    headers
+}
+
+fn check_header_name(field: &str, name: &str, problems: &mut Vec<FieldError>) {
+    let lower = name.to_ascii_lowercase();
+    if HeaderName::from_bytes(name.as_bytes()).is_err()
+        || RESERVED_HEADERS.contains(&lower.as_str())
+        || lower == "authorization"
+    {
+        problems.push(FieldError::new(
+            &[field],
+            "Not a usable HTTP header name for an API key.",
+            "value_error",
+        ));
+    }
+}
+
+fn check_header_value(field: &str, value: &str, problems: &mut Vec<FieldError>) {
+    if HeaderValue::from_str(value).is_err() {
+        problems.push(FieldError::new(
+            &[field],
+            "Must be sendable in an HTTP header (visible ASCII, no line breaks).",
+            "value_error",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> CustomMcpRequest {
+        CustomMcpRequest {
+            nickname: "Support MCP".to_owned(),
+            server_url: "https://mcp.example.com/mcp".to_owned(),
+            ..CustomMcpRequest::default()
+        }
+    }
+
+    fn problems(request: &CustomMcpRequest) -> Vec<(Vec<String>, &'static str)> {
+        match validate_custom_mcp(request) {
+            Err(problems) => problems.into_iter().map(|p| (p.loc, p.kind)).collect(),
+            Ok(config) => panic!("expected problems, got {config:?}"),
+        }
+    }
+
+    fn loc(segments: &[&str]) -> Vec<String> {
+        segments.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn defaults_are_legacy_sse_and_no_auth() {
+        let config = validate_custom_mcp(&request()).expect("valid");
+        assert_eq!(config.transport, McpTransportKind::Sse);
+        assert_eq!(config.credentials, McpCredentials::default());
+        assert!(config.credentials.request_headers().is_empty());
+        assert_eq!(config.nickname.slug(), "support_mcp");
+        assert_eq!(config.public_metadata()["auth_type"], "none");
+    }
+
+    #[test]
+    fn bearer_token_becomes_an_authorization_header_and_stays_out_of_metadata() {
+        let mut bearer = request();
+        bearer.auth_type = Some("bearer".to_owned());
+        bearer.token = Some("s3cret".to_owned());
+        bearer.headers = vec![("X-Tenant".to_owned(), "acme".to_owned())];
+        let config = validate_custom_mcp(&bearer).expect("valid");
+        assert_eq!(
+            config.credentials.request_headers(),
+            vec![
+                ("X-Tenant".to_owned(), "acme".to_owned()),
+                ("authorization".to_owned(), "Bearer s3cret".to_owned()),
+            ]
+        );
+        let metadata = serde_json::to_string(&config.public_metadata()).expect("json");
+        assert!(!metadata.contains("s3cret") && !metadata.contains("acme"));
+        assert!(metadata.contains("X-Tenant"));
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn api_key_travels_in_its_header_defaulting_to_x_api_key() {
+        let mut api_key = request();
+        api_key.auth_type = Some("api_key".to_owned());
+        api_key.api_key = Some("k-123".to_owned());
+        let config = validate_custom_mcp(&api_key).expect("valid");
+        assert_eq!(
+            config.credentials.request_headers(),
+            vec![("X-API-Key".to_owned(), "k-123".to_owned())]
+        );
+        assert_eq!(config.public_metadata()["api_key_header"], "X-API-Key");
+        assert!(!format!("{:?}", config.credentials).contains("k-123"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_field() {
+        let bad = CustomMcpRequest {
+            nickname: "!!!".to_owned(),
+            server_url: " ".to_owned(),
+            transport: Some("websocket".to_owned()),
+            auth_type: Some("bearer".to_owned()),
+            api_key: Some("stray".to_owned()),
+            headers: vec![
+                ("Bad Name".to_owned(), "v".to_owned()),
+                ("Mcp-Session-Id".to_owned(), "v".to_owned()),
+                ("X-Ok".to_owned(), "line\nbreak".to_owned()),
+            ],
+            ..CustomMcpRequest::default()
+        };
+        assert_eq!(
+            problems(&bad),
+            vec![
+                (loc(&["nickname"]), "value_error"),
+                (loc(&["server_url"]), "missing"),
+                (loc(&["transport"]), "enum"),
+                (loc(&["token"]), "missing"),
+                (loc(&["api_key"]), "extra_forbidden"),
+                (loc(&["headers", "Bad Name"]), "value_error"),
+                (loc(&["headers", "Mcp-Session-Id"]), "value_error"),
+                (loc(&["headers", "X-Ok"]), "value_error"),
+            ]
+        );
+    }
+
+    #[test]
+    fn oauth_is_refused_as_not_yet_supported() {
+        let mut oauth = request();
+        oauth.auth_type = Some("oauth".to_owned());
+        assert_eq!(
+            problems(&oauth),
+            vec![(loc(&["auth_type"]), "not_supported")]
+        );
+        let mut stray = request();
+        stray.oauth_fields = vec!["oauth_client_id"];
+        assert_eq!(
+            problems(&stray),
+            vec![(loc(&["oauth_client_id"]), "extra_forbidden")]
+        );
+    }
+
+    #[test]
+    fn a_custom_header_may_not_replace_the_credential() {
+        let mut clash = request();
+        clash.auth_type = Some("api_key".to_owned());
+        clash.api_key = Some("k".to_owned());
+        clash.api_key_header = Some("X-Key".to_owned());
+        clash.headers = vec![("x-key".to_owned(), "other".to_owned())];
+        assert_eq!(
+            problems(&clash),
+            vec![(loc(&["headers", "x-key"]), "value_error")]
+        );
+        let mut reserved_key_header = request();
+        reserved_key_header.auth_type = Some("api_key".to_owned());
+        reserved_key_header.api_key = Some("k".to_owned());
+        reserved_key_header.api_key_header = Some("Content-Type".to_owned());
+        assert_eq!(
+            problems(&reserved_key_header),
+            vec![(loc(&["api_key_header"]), "value_error")]
+        );
+    }
+
+    #[test]
+    fn credentials_round_trip_through_their_sealed_form() {
+        let credentials = McpCredentials {
+            bearer_token: Some("t".to_owned()),
+            api_key: None,
+            headers: vec![("X-A".to_owned(), "1".to_owned())],
+        };
+        let sealed = serde_json::to_vec(&credentials).expect("json");
+        assert_eq!(
+            serde_json::from_slice::<McpCredentials>(&sealed).expect("json"),
+            credentials
+        );
+    }
+}

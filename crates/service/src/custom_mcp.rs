@@ -1,0 +1,75 @@
+//! Connecting a custom MCP server with static credentials.
+
+use feather_domain::custom_mcp::{CustomMcpRequest, validate_custom_mcp};
+use feather_domain::input_config::FieldError;
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
+use feather_store::{Connection, JobKind, now};
+use uuid::Uuid;
+
+use crate::{NewConnection, Service, ServiceError, ServiceResult};
+
+impl Service {
+    /// Creates an `active` custom MCP connection (credentials sealed, a first tool sync
+    /// queued with it), after checking the request and that the server URL may be reached.
+    pub async fn connect_custom_mcp(
+        &self,
+        organization_id: Uuid,
+        request: CustomMcpRequest,
+    ) -> ServiceResult<Connection> {
+        let config = validate_custom_mcp(&request).map_err(ServiceError::Invalid)?;
+        self.mcp
+            .check_server_url(&config.server_url)
+            .await
+            .map_err(|refused| {
+                ServiceError::Invalid(vec![FieldError::new(
+                    &["server_url"],
+                    refused.message,
+                    "url_refused",
+                )])
+            })?;
+        let credentials = serde_json::to_vec(&config.credentials)
+            .map_err(|error| ServiceError::Conflict(error.to_string()))?;
+        self.create_connection(
+            organization_id,
+            NewConnection {
+                integration_key: IntegrationKey::CustomMcp,
+                nickname: config.nickname.as_str().to_owned(),
+                vendor: Vendor::Mcp,
+                vendor_connection_id: None,
+                status: ConnectionStatus::Active,
+                metadata: config.public_metadata(),
+                credentials: Some(credentials),
+                sync_tools: true,
+            },
+        )
+        .await
+    }
+
+    /// Queues a tool sync of an active connection and returns its current view.
+    pub async fn refresh_tools(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> ServiceResult<crate::ConnectionView> {
+        let view = self.get_connection(organization_id, connection_id).await?;
+        let connection = &view.connection;
+        // A connection whose credentials were rejected may be retried: the sync is how it
+        // finds out that they work again.
+        let syncable = matches!(
+            connection.status,
+            ConnectionStatus::Active | ConnectionStatus::Error
+        ) && connection.vendor == Vendor::Mcp;
+        if !syncable {
+            return Err(ServiceError::ConnectionNotActive(format!(
+                "Only active custom MCP connections can refresh their tools; this one is {}.",
+                connection.status.as_str()
+            )));
+        }
+        let at = now();
+        self.store
+            .enqueue_job(JobKind::SyncTools, organization_id, connection_id, at, at)
+            .await?;
+        self.jobs_queued.notify_waiters();
+        Ok(view)
+    }
+}

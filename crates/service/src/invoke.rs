@@ -1,0 +1,153 @@
+//! Invoking a tool through its connection, with the operator's defaults and pins enforced
+//! (DESIGN.md §3 Invocation). Each call is recorded for analytics.
+
+use std::time::Instant;
+
+use feather_domain::field_map::{field_mappings, narrow, parse_field_map};
+use feather_domain::input_config::FieldError;
+use feather_domain::integration::{ConnectionStatus, Vendor};
+use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
+use feather_domain::schema::CompiledSchema;
+use feather_store::{Invocation as InvocationRecord, Tool, now};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::error::located_under;
+use crate::{Service, ServiceError, ServiceResult, UpstreamErrorKind};
+
+/// A caller's request to invoke a tool of a connection.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeRequest {
+    pub slug: String,
+    pub input: Map<String, Value>,
+    /// A field map to narrow with instead of the tool's saved one.
+    pub response_field_map: Option<Value>,
+}
+
+/// What an invocation returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// The MCP `CallToolResult` as JSON.
+    pub result: Value,
+    /// The result narrowed by the effective field map, when one applies.
+    pub narrowed: Option<Value>,
+}
+
+impl Service {
+    /// Resolves the slug within the connection, merges the operator's defaults and pins
+    /// into the caller's input, validates the result against the tool's `input_schema`,
+    /// calls the tool upstream, and narrows the answer by the effective field map (the
+    /// request's, else the tool's saved one).
+    pub async fn invoke_tool(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        request: InvokeRequest,
+    ) -> ServiceResult<Invocation> {
+        let override_map = request
+            .response_field_map
+            .as_ref()
+            .map(|map| {
+                parse_field_map(map).map_err(|problems| {
+                    ServiceError::Invalid(located_under("response_field_map", problems).collect())
+                })
+            })
+            .transpose()?;
+        let connection = self
+            .store
+            .get_connection(organization_id, connection_id)
+            .await?
+            .ok_or(ServiceError::NotFound("connection"))?;
+        if connection.status != ConnectionStatus::Active || connection.vendor != Vendor::Mcp {
+            return Err(ServiceError::ToolUnavailable(format!(
+                "The connection is {}, not an active custom MCP connection.",
+                connection.status.as_str()
+            )));
+        }
+        let tool = self
+            .store
+            .find_tool_by_slug(organization_id, connection_id, &request.slug)
+            .await?
+            .ok_or_else(|| unavailable(&request.slug, "no tool of this connection has it"))?;
+        if !tool.is_enabled {
+            return Err(unavailable(&request.slug, "the tool is disabled"));
+        }
+        if has_vanished(tool.last_seen_at, connection.tools_synced_at) {
+            return Err(unavailable(
+                &request.slug,
+                "the tool is no longer in the server's catalog",
+            ));
+        }
+
+        let arguments = merge_arguments(tool.input_defaults.as_ref(), &request.input);
+        validate_arguments(&tool, &arguments)?;
+
+        let target = self.mcp_target(&connection).await?;
+        let started_at = now();
+        let clock = Instant::now();
+        let called = self
+            .mcp
+            .call_tool(&target, &tool.tool_path, arguments)
+            .await;
+        let (outcome, error) = match &called {
+            Ok(result) if result.get("isError") == Some(&Value::Bool(true)) => ("tool_error", None),
+            Ok(_) => ("ok", None),
+            Err(error) if error.kind == UpstreamErrorKind::Timeout => {
+                ("timeout", Some(error.message.clone()))
+            }
+            Err(error) => ("upstream_error", Some(error.message.clone())),
+        };
+        self.store
+            .record_invocation(&InvocationRecord {
+                id: Uuid::now_v7(),
+                organization_id,
+                connection_id,
+                tool_id: tool.id,
+                tool_path: tool.tool_path.clone(),
+                started_at,
+                duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
+                outcome: outcome.to_owned(),
+                error,
+            })
+            .await?;
+        let result = called?;
+
+        let mappings =
+            override_map.or_else(|| tool.response_field_map.as_ref().map(field_mappings));
+        let narrowed = mappings.map(|mappings| narrow(&result_payload(&result), &mappings));
+        Ok(Invocation { result, narrowed })
+    }
+}
+
+fn unavailable(slug: &str, why: &str) -> ServiceError {
+    ServiceError::ToolUnavailable(format!("The tool {slug:?} cannot be invoked: {why}."))
+}
+
+/// The merged arguments must satisfy the tool's input schema; each violation is reported
+/// at its place under `input`.
+fn validate_arguments(tool: &Tool, arguments: &Map<String, Value>) -> ServiceResult<()> {
+    let schema = CompiledSchema::compile(&tool.input_schema).map_err(|error| {
+        unavailable(
+            &tool.slug,
+            &format!("its input schema is invalid ({error})"),
+        )
+    })?;
+    let violations = schema.errors(&Value::Object(arguments.clone()));
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(ServiceError::Invalid(
+        violations
+            .into_iter()
+            .map(|violation| {
+                let mut loc = vec!["input".to_owned()];
+                loc.extend(violation.instance_path);
+                FieldError {
+                    loc,
+                    msg: violation.message,
+                    kind: "invalid_value",
+                }
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,194 @@
+//! The job runner: workers inside `serve` that claim durable jobs from the store and run
+//! them, at least once, with retries and exponential backoff.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use feather_store::{Job, JobKind, now};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Service, ServiceResult, SyncOutcome};
+
+/// How the runner works.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Concurrent workers in this process.
+    pub workers: usize,
+    /// How often an idle worker looks for due jobs (other replicas' work, retries).
+    pub poll_interval: Duration,
+    /// How long a claim holds: past it, another worker takes the job over. Longer than
+    /// the longest job (a sync is bounded by the MCP client's sync timeout).
+    pub lease: Duration,
+    /// Attempts before a job is given up (its last error stays on the connection).
+    pub max_attempts: i32,
+    /// The first retry's delay; each further retry doubles it.
+    pub first_retry_delay: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            workers: 2,
+            poll_interval: Duration::from_secs(1),
+            lease: Duration::from_secs(300),
+            max_attempts: 5,
+            first_retry_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Runs jobs until cancelled.
+#[derive(Debug, Clone)]
+pub struct JobRunner {
+    service: Service,
+    settings: JobSettings,
+    /// Names this process's claims, so that its own release at shutdown touches only them.
+    worker_id: String,
+}
+
+impl JobRunner {
+    pub fn new(service: Service, settings: JobSettings) -> JobRunner {
+        JobRunner {
+            service,
+            settings,
+            worker_id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
+
+    /// Runs the workers until `shutdown` is cancelled; a job in progress then is put back
+    /// in the queue for another worker (or the next start) to run.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut workers = JoinSet::new();
+        for index in 0..self.settings.workers.max(1) {
+            let runner = self.clone();
+            let shutdown = shutdown.clone();
+            workers.spawn(async move { runner.work(index, shutdown).await });
+        }
+        while workers.join_next().await.is_some() {}
+    }
+
+    async fn work(&self, index: usize, shutdown: CancellationToken) {
+        let worker = format!("{}-{index}", self.worker_id);
+        while !shutdown.is_cancelled() {
+            match self.claim(&worker).await {
+                Ok(Some(job)) => {
+                    tokio::select! {
+                        () = self.run_job(&worker, &job) => {}
+                        () = shutdown.cancelled() => self.release(&worker, &job).await,
+                    }
+                }
+                Ok(None) => {
+                    let queued = self.service.jobs_queued.notified();
+                    tokio::select! {
+                        () = queued => {}
+                        () = tokio::time::sleep(self.settings.poll_interval) => {}
+                        () = shutdown.cancelled() => {}
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim a job; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(self.settings.poll_interval) => {}
+                        () = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn claim(&self, worker: &str) -> ServiceResult<Option<Job>> {
+        let at = now();
+        let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::minutes(5));
+        Ok(self.service.store.claim_job(worker, at, at + lease).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %job.id, connection_id = %job.connection_id, attempt = job.attempts))]
+    async fn run_job(&self, worker: &str, job: &Job) {
+        let outcome = match job.kind {
+            JobKind::SyncTools => {
+                self.service
+                    .sync_tools(job.organization_id, job.connection_id)
+                    .await
+            }
+        };
+        let settled = match outcome {
+            Ok(SyncOutcome::Synced | SyncOutcome::Skipped) => {
+                tracing::info!("job done");
+                self.service.store.complete_job(job.id, worker).await
+            }
+            Ok(SyncOutcome::Permanent(reason)) => {
+                tracing::warn!(%reason, "job failed; not retrying");
+                self.service.store.complete_job(job.id, worker).await
+            }
+            Ok(SyncOutcome::Retryable(reason)) => self.retry_or_give_up(worker, job, &reason).await,
+            // The store itself failed: the failure could not even be recorded.
+            Err(error) => self.retry_or_give_up(worker, job, &error.to_string()).await,
+        };
+        if let Err(error) = settled {
+            // The lease runs out and another worker takes the job over.
+            tracing::error!(%error, "could not settle the job");
+        }
+    }
+
+    async fn retry_or_give_up(
+        &self,
+        worker: &str,
+        job: &Job,
+        reason: &str,
+    ) -> Result<(), feather_store::StoreError> {
+        let store = &self.service.store;
+        if job.attempts >= self.settings.max_attempts {
+            tracing::warn!(%reason, "job failed; giving up");
+            return store.fail_job(job.id, worker, reason, now()).await;
+        }
+        let delay = retry_delay(self.settings.first_retry_delay, job.attempts);
+        tracing::info!(%reason, retry_in = ?delay, "job failed; retrying");
+        let at = now();
+        let run_at = at + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+        store
+            .requeue_job(job, worker, run_at, Some(reason), false, at)
+            .await
+    }
+
+    /// Shutdown: the job goes back to the queue, due at once, its attempt not counted.
+    async fn release(&self, worker: &str, job: &Job) {
+        let at = now();
+        let released = self
+            .service
+            .store
+            .requeue_job(job, worker, at, None, true, at)
+            .await;
+        match released {
+            Ok(()) => tracing::info!(job_id = %job.id, "released the job at shutdown"),
+            Err(error) => {
+                tracing::warn!(%error, job_id = %job.id, "could not release the job; its lease will expire")
+            }
+        }
+    }
+}
+
+/// `first * 2^(attempts - 1)`, capped at an hour.
+fn retry_delay(first: Duration, attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    first
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(Duration::from_secs(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        let first = Duration::from_secs(5);
+        assert_eq!(retry_delay(first, 1), Duration::from_secs(5));
+        assert_eq!(retry_delay(first, 2), Duration::from_secs(10));
+        assert_eq!(retry_delay(first, 4), Duration::from_secs(40));
+        assert_eq!(retry_delay(first, 30), Duration::from_secs(3600));
+        assert_eq!(retry_delay(first, 0), Duration::from_secs(5));
+    }
+}

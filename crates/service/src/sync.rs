@@ -1,0 +1,131 @@
+//! Tool sync: fetch a connection's whole upstream catalog and record it, or record why
+//! that failed (DESIGN.md §3 Tool sync).
+
+use feather_domain::custom_mcp::McpCredentials;
+use feather_domain::integration::{ConnectionStatus, Vendor};
+use feather_store::{Connection, now};
+use uuid::Uuid;
+
+use crate::{McpTarget, Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
+
+/// How a sync ended. Failures are recorded on the connection either way; the outcome
+/// tells the job runner whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    Synced,
+    /// Nothing to do: the connection is gone, not active, or has no catalog to sync.
+    Skipped,
+    /// Worth another try later (timeout, unreachable, protocol error).
+    Retryable(String),
+    /// Another try cannot help until something changes (credentials rejected, address
+    /// refused, invalid catalog).
+    Permanent(String),
+}
+
+impl Service {
+    /// Syncs the connection's tool catalog: `tools_status` goes `syncing`, then `synced`
+    /// (every tool upserted in one transaction) or `failed` (no tool changed, the reason
+    /// in `metadata.tools_sync_error`; rejected credentials also set `status` `error`).
+    pub async fn sync_tools(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> ServiceResult<SyncOutcome> {
+        let Some(connection) = self
+            .store
+            .get_connection(organization_id, connection_id)
+            .await?
+        else {
+            return Ok(SyncOutcome::Skipped);
+        };
+        if connection.vendor != Vendor::Mcp
+            || !matches!(
+                connection.status,
+                ConnectionStatus::Active | ConnectionStatus::Error
+            )
+        {
+            return Ok(SyncOutcome::Skipped);
+        }
+        self.store
+            .mark_tools_syncing(organization_id, connection_id, now())
+            .await?;
+        let listed = match self.mcp_target(&connection).await {
+            Ok(target) => self
+                .mcp
+                .list_tools(&target)
+                .await
+                .map_err(ServiceError::from),
+            Err(error) => Err(error),
+        };
+        let recorded = match listed {
+            Ok(tools) => {
+                self.record_catalog(organization_id, connection_id, tools)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        match recorded {
+            Ok(()) => Ok(SyncOutcome::Synced),
+            Err(ServiceError::Upstream(error)) => {
+                let rejected = (error.kind == UpstreamErrorKind::Unauthorized)
+                    .then(|| "The MCP server rejected the connection's credentials.".to_owned());
+                self.store
+                    .record_sync_failure(
+                        organization_id,
+                        connection_id,
+                        &error.message,
+                        rejected.as_deref(),
+                        now(),
+                    )
+                    .await?;
+                Ok(if error.kind.is_transient() {
+                    SyncOutcome::Retryable(error.message)
+                } else {
+                    SyncOutcome::Permanent(error.message)
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// How to reach the connection's MCP server, credentials unsealed.
+    pub(crate) async fn mcp_target(&self, connection: &Connection) -> ServiceResult<McpTarget> {
+        let server_url = connection
+            .metadata
+            .get("server_url")
+            .and_then(|url| url.as_str())
+            .ok_or_else(|| misconfigured("has no server URL"))?
+            .to_owned();
+        let transport = connection
+            .metadata
+            .get("transport")
+            .cloned()
+            .and_then(|transport| serde_json::from_value(transport).ok())
+            .ok_or_else(|| misconfigured("has no valid transport"))?;
+        let credentials = match self.store.connection_secret(connection.id).await? {
+            Some(sealed) => {
+                let plaintext = self.secrets.open(connection.id, &sealed).map_err(|_| {
+                    misconfigured(
+                        "has credentials that do not decrypt: was FEATHER_SECRET_KEY changed?",
+                    )
+                })?;
+                serde_json::from_slice::<McpCredentials>(&plaintext)
+                    .map_err(|_| misconfigured("has unreadable credentials"))?
+            }
+            None => McpCredentials::default(),
+        };
+        Ok(McpTarget {
+            server_url,
+            transport,
+            headers: credentials.request_headers(),
+        })
+    }
+}
+
+fn misconfigured(what: &str) -> ServiceError {
+    UpstreamError::new(
+        UpstreamErrorKind::Misconfigured,
+        format!("The connection's stored configuration {what}."),
+    )
+    .into()
+}

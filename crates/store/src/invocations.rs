@@ -1,0 +1,78 @@
+//! The record of tool invocations, for analytics.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{Store, StoreResult, with_pool};
+
+/// One call of a tool through the service.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Invocation {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub connection_id: Uuid,
+    pub tool_id: Uuid,
+    pub tool_path: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// `ok`, `tool_error` (the tool answered `isError`), `upstream_error` or `timeout`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Records an invocation and marks its connection used, together.
+    pub async fn record_invocation(&self, invocation: &Invocation) -> StoreResult<()> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO tool_invocations (id, organization_id, connection_id, tool_id, \
+                 tool_path, started_at, duration_ms, outcome, error) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(invocation.id)
+            .bind(invocation.organization_id)
+            .bind(invocation.connection_id)
+            .bind(invocation.tool_id)
+            .bind(&invocation.tool_path)
+            .bind(invocation.started_at)
+            .bind(invocation.duration_ms)
+            .bind(&invocation.outcome)
+            .bind(&invocation.error)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE connections SET last_used_at = $3 \
+                 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(invocation.organization_id)
+            .bind(invocation.connection_id)
+            .bind(invocation.started_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// The connection's invocations, newest first.
+    pub async fn list_invocations(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> StoreResult<Vec<Invocation>> {
+        let invocations = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, organization_id, connection_id, tool_id, tool_path, started_at, \
+                 duration_ms, outcome, error FROM tool_invocations \
+                 WHERE organization_id = $1 AND connection_id = $2 \
+                 ORDER BY started_at DESC, id DESC",
+            )
+            .bind(organization_id)
+            .bind(connection_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(invocations)
+    }
+}

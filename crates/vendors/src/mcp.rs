@@ -1,0 +1,260 @@
+//! The MCP client for custom MCP servers: lists a server's tools and calls them.
+//!
+//! Each operation opens its own session and closes it afterwards, so nothing is held
+//! between a sync and an invocation (or across replicas). Every failure mode ends as an
+//! [`McpError`] within the configured limits: unreachable, slow or hanging servers
+//! (timeouts), broken streams, invalid JSON-RPC, oversized answers (size caps) and
+//! endless pagination (page and tool caps). Connections go through the
+//! [`UpstreamPolicy`]'s HTTP client, so every address is checked and pinned.
+
+mod errors;
+mod legacy_sse;
+mod session;
+mod sse_limit;
+mod streamable;
+mod tools;
+
+#[cfg(test)]
+mod demo_tests;
+#[cfg(test)]
+mod fakes;
+#[cfg(test)]
+mod fault_tests;
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub use errors::McpError;
+
+use crate::guard::UpstreamPolicy;
+use session::{CALLING, LISTING, OPENING, Session};
+
+/// How to reach a custom MCP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpTransport {
+    /// Streamable HTTP (MCP 2025-03-26 and later).
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (MCP 2024-11-05): the URL is the event stream's.
+    Sse,
+    /// Streamable HTTP, falling back to legacy SSE on the same URL when the server
+    /// answers the `initialize` POST with 400, 404 or 405 (MCP backwards-compatibility
+    /// guidance).
+    Auto,
+}
+
+/// A server and the headers every request to it carries: credentials already resolved
+/// into headers by the caller (`authorization: Bearer …`, a user-chosen API-key header,
+/// custom headers).
+#[derive(Clone)]
+pub struct McpEndpoint {
+    /// The server URL (for [`McpTransport::Sse`], the event stream's URL).
+    pub url: url::Url,
+    /// Which transport to speak.
+    pub transport: McpTransport,
+    /// Headers sent with every request; their values are secrets.
+    pub headers: http::HeaderMap,
+}
+
+impl fmt::Debug for McpEndpoint {
+    /// Shows the URL without its query (which may carry a key) and header names only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut url = self.url.clone();
+        if url.query().is_some() {
+            url.set_query(Some("…"));
+        }
+        url.set_fragment(None);
+        f.debug_struct("McpEndpoint")
+            .field("url", &url.as_str())
+            .field("transport", &self.transport)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Bounds on every exchange with a server.
+#[derive(Debug, Clone)]
+pub struct McpLimits {
+    /// Establishing a TCP (and TLS) connection. Default 5 s.
+    pub connect_timeout: Duration,
+    /// One request: the handshake, one `tools/list` page, one `tools/call`; also the
+    /// longest silence tolerated while reading an answer. Default 30 s.
+    pub request_timeout: Duration,
+    /// A whole `list_tools`, pagination included. Default 120 s.
+    pub sync_timeout: Duration,
+    /// The largest single answer (JSON body or event). Default 16 MiB.
+    pub max_response_bytes: usize,
+    /// The most `tools/list` pages followed. Default 1000.
+    pub max_pages: usize,
+    /// The most tools accepted from one server. Default 10 000.
+    pub max_tools: usize,
+}
+
+impl Default for McpLimits {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            sync_timeout: Duration::from_secs(120),
+            max_response_bytes: 16 * 1024 * 1024,
+            max_pages: 1000,
+            max_tools: 10_000,
+        }
+    }
+}
+
+/// One tool as the server lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedTool {
+    /// The tool's name (`tool_path`), exactly as listed.
+    pub name: String,
+    /// `title`, else `annotations.title`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `inputSchema`, as listed (not validated here).
+    pub input_schema: serde_json::Value,
+    /// `outputSchema`, if any.
+    pub output_schema: Option<serde_json::Value>,
+}
+
+/// Talks to custom MCP servers. Cheap to clone (the HTTP client is shared).
+#[derive(Debug, Clone)]
+pub struct McpClient {
+    policy: UpstreamPolicy,
+    http: reqwest::Client,
+    limits: McpLimits,
+}
+
+impl McpClient {
+    /// A client whose connections obey `policy` and `limits`.
+    ///
+    /// # Errors
+    /// [`McpError::Unreachable`] if the HTTP client cannot be built (no TLS backend).
+    pub fn new(policy: &UpstreamPolicy, limits: McpLimits) -> Result<McpClient, McpError> {
+        let http = policy
+            .http_client_builder()
+            .connect_timeout(limits.connect_timeout)
+            // Per read, not per request: a total timeout would cut long event streams,
+            // and each operation has its own deadline anyway.
+            .read_timeout(limits.request_timeout)
+            // Sessions are per operation; an idle pooled connection would only outlive
+            // the DNS check it was pinned with.
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|_| McpError::Unreachable("the HTTP client could not be set up".into()))?;
+        Ok(McpClient {
+            policy: policy.clone(),
+            http,
+            limits,
+        })
+    }
+
+    /// Opens a session, lists every tool (following `nextCursor`, capped by `max_pages`
+    /// and `max_tools`), closes the session. Bounded by `sync_timeout`, plus at most
+    /// `connect_timeout` to say goodbye.
+    ///
+    /// # Errors
+    /// Any [`McpError`]; tools are returned as listed otherwise (duplicates and schema
+    /// validity are the caller's to judge).
+    pub async fn list_tools(&self, endpoint: &McpEndpoint) -> Result<Vec<ListedTool>, McpError> {
+        let deadline = after(self.limits.sync_timeout);
+        let session = self.open(endpoint, deadline).await?;
+        let listed = self.list_all(&session, deadline).await;
+        session.close(self.limits.connect_timeout).await;
+        listed
+    }
+
+    /// Opens a session, calls the tool, closes. Returns the `CallToolResult` as MCP JSON
+    /// (`content`, `structuredContent`, `isError`); a result with `isError: true` is
+    /// still `Ok`, as it is the tool's answer. Bounded by `connect_timeout` +
+    /// `request_timeout`, plus at most `connect_timeout` to say goodbye.
+    ///
+    /// # Errors
+    /// Any [`McpError`].
+    pub async fn call_tool(
+        &self,
+        endpoint: &McpEndpoint,
+        name: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value, McpError> {
+        let deadline = after(
+            self.limits
+                .connect_timeout
+                .saturating_add(self.limits.request_timeout),
+        );
+        let session = self.open(endpoint, deadline).await?;
+        let called = self
+            .step(deadline, CALLING, session.call_tool(name, arguments))
+            .await;
+        session.close(self.limits.connect_timeout).await;
+        called
+    }
+
+    /// Checks the URL against the policy, then opens a session within one request's
+    /// time (and the operation's deadline).
+    async fn open(&self, endpoint: &McpEndpoint, deadline: Instant) -> Result<Session, McpError> {
+        let open = async {
+            // The HTTP client's resolver checks every host name, but an IP-literal URL
+            // never reaches a resolver: this check covers it (and non-http schemes).
+            self.policy
+                .check_url(endpoint.url.as_str())
+                .await
+                .map_err(McpError::Refused)?;
+            Session::open(&self.http, endpoint, &self.limits).await
+        };
+        self.step(deadline, OPENING, open).await
+    }
+
+    async fn list_all(
+        &self,
+        session: &Session,
+        deadline: Instant,
+    ) -> Result<Vec<ListedTool>, McpError> {
+        let mut listed = Vec::new();
+        let mut cursor = None;
+        for _ in 0..self.limits.max_pages {
+            let result = self
+                .step(deadline, LISTING, session.list_tools_page(cursor))
+                .await?;
+            let page = tools::parse_page(result)?;
+            if listed.len() + page.tools.len() > self.limits.max_tools {
+                return Err(McpError::TooManyTools {
+                    limit: self.limits.max_tools,
+                });
+            }
+            listed.extend(page.tools);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(listed),
+            }
+        }
+        Err(McpError::Protocol(format!(
+            "its tool list did not end within {} pages",
+            self.limits.max_pages
+        )))
+    }
+
+    /// Runs one request with `request_timeout`, cut short by the operation's deadline.
+    async fn step<T>(
+        &self,
+        deadline: Instant,
+        during: &'static str,
+        request: impl Future<Output = Result<T, McpError>>,
+    ) -> Result<T, McpError> {
+        let step_deadline = deadline.min(after(self.limits.request_timeout));
+        tokio::time::timeout_at(step_deadline, request)
+            .await
+            .unwrap_or(Err(McpError::Timeout { during }))
+    }
+}
+
+/// `duration` from now; a configured duration too large for the clock means "a century".
+fn after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}

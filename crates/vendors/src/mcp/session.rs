@@ -1,0 +1,255 @@
+//! One MCP session: opened over the endpoint's transport, used for one operation, closed.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue};
+use rmcp::model::{
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest, Implementation,
+    ListToolsRequest, PaginatedRequestParams, ProtocolVersion, ServerResult,
+};
+use rmcp::service::{RoleClient, RunningService, ServiceExt};
+use serde_json::Value;
+
+use super::errors::{FailureSlot, from_initialize, from_service, rejected_status};
+use super::legacy_sse::LegacySse;
+use super::{McpEndpoint, McpError, McpLimits, McpTransport, streamable};
+
+/// Phase names for [`McpError::Timeout`] and error sentences.
+pub(super) const OPENING: &str = "opening the session";
+pub(super) const LISTING: &str = "listing tools";
+pub(super) const CALLING: &str = "calling the tool";
+
+/// Statuses with which a server that only speaks the legacy transport answers the
+/// Streamable HTTP `initialize` POST (MCP backwards-compatibility guidance).
+const LEGACY_HINT_STATUSES: [u16; 3] = [400, 404, 405];
+
+/// Headers the transports set themselves; a configured value would break the exchange.
+const RESERVED_HEADERS: [HeaderName; 8] = [
+    header::ACCEPT,
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::HOST,
+    header::CONNECTION,
+    HeaderName::from_static("mcp-session-id"),
+    HeaderName::from_static("last-event-id"),
+];
+
+/// A session's protocol version header, also set by the transport.
+const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// An initialized session and where its transport records failures rmcp swallows.
+pub(super) struct Session {
+    service: RunningService<RoleClient, ClientConfig>,
+    failure: FailureSlot,
+}
+
+impl Session {
+    /// Connects and performs the MCP handshake. Not bounded in time: the caller puts a
+    /// timeout around it (each HTTP exchange is bounded by the client's own timeouts).
+    pub(super) async fn open(
+        http: &reqwest::Client,
+        endpoint: &McpEndpoint,
+        limits: &McpLimits,
+    ) -> Result<Session, McpError> {
+        check_headers(&endpoint.headers)?;
+        match endpoint.transport {
+            McpTransport::StreamableHttp => open_streamable(http, endpoint, limits)
+                .await
+                .map_err(|failed| failed.error),
+            McpTransport::Sse => open_legacy(http, endpoint, limits).await,
+            McpTransport::Auto => match open_streamable(http, endpoint, limits).await {
+                Ok(session) => Ok(session),
+                Err(failed) if failed.legacy_hint => {
+                    tracing::debug!("Streamable HTTP refused; trying the legacy SSE transport");
+                    open_legacy(http, endpoint, limits).await
+                }
+                Err(failed) => Err(failed.error),
+            },
+        }
+    }
+
+    /// The raw `result` of one `tools/list` request. Sent without rmcp's typed helper,
+    /// which rejects a whole page for one tool it cannot type (see `tools`).
+    pub(super) async fn list_tools_page(&self, cursor: Option<String>) -> Result<Value, McpError> {
+        let params =
+            cursor.map(|cursor| PaginatedRequestParams::default().with_cursor(Some(cursor)));
+        let request = ListToolsRequest {
+            params,
+            ..ListToolsRequest::default()
+        };
+        let result = self
+            .service
+            .peer()
+            .send_request(ClientRequest::ListToolsRequest(request))
+            .await
+            .map_err(|error| from_service(error, &self.failure, LISTING))?;
+        result_json(result)
+    }
+
+    /// Calls a tool; its result as MCP JSON. Dropping the future (a timeout) sends the
+    /// server `notifications/cancelled`.
+    pub(super) async fn call_tool(
+        &self,
+        name: &str,
+        arguments: serde_json::Map<String, Value>,
+    ) -> Result<Value, McpError> {
+        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        let result = self
+            .service
+            .peer()
+            .call_tool(params)
+            .await
+            .map_err(|error| from_service(error, &self.failure, CALLING))?;
+        serde_json::to_value(result)
+            .map_err(|_| McpError::Protocol("its tool result cannot be represented".into()))
+    }
+
+    /// Ends the session (Streamable HTTP deletes it on the server), waiting at most
+    /// `budget`: the operation's outcome is known, so a slow goodbye must not delay it.
+    pub(super) async fn close(mut self, budget: Duration) {
+        match self.service.close_with_timeout(budget).await {
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::debug!("the MCP session did not close in time"),
+            Err(error) => tracing::warn!(%error, "closing the MCP session failed"),
+        }
+    }
+}
+
+/// A failed Streamable HTTP handshake, and whether the server's answer suggests it only
+/// speaks the legacy transport.
+struct StreamableFailure {
+    error: McpError,
+    legacy_hint: bool,
+}
+
+async fn open_streamable(
+    http: &reqwest::Client,
+    endpoint: &McpEndpoint,
+    limits: &McpLimits,
+) -> Result<Session, StreamableFailure> {
+    let failure = FailureSlot::default();
+    let headers = header_map(&endpoint.headers);
+    let transport = streamable::transport(
+        http.clone(),
+        &endpoint.url,
+        headers,
+        limits,
+        failure.clone(),
+    );
+    match client_config().serve(transport).await {
+        Ok(service) => Ok(Session { service, failure }),
+        Err(error) => {
+            let legacy_hint = rejected_status(&error)
+                .is_some_and(|status| LEGACY_HINT_STATUSES.contains(&status));
+            Err(StreamableFailure {
+                error: from_initialize(error, &failure, OPENING),
+                legacy_hint,
+            })
+        }
+    }
+}
+
+/// Opens the legacy transport on the endpoint's URL (the event stream's).
+async fn open_legacy(
+    http: &reqwest::Client,
+    endpoint: &McpEndpoint,
+    limits: &McpLimits,
+) -> Result<Session, McpError> {
+    let failure = FailureSlot::default();
+    let transport = LegacySse::connect(
+        http.clone(),
+        &endpoint.url,
+        endpoint.headers.clone(),
+        limits,
+        failure.clone(),
+    )
+    .await?;
+    let service = client_config()
+        .serve(transport)
+        .await
+        .map_err(|error| from_initialize(error, &failure, OPENING))?;
+    Ok(Session { service, failure })
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("feather-integrations", env!("CARGO_PKG_VERSION")),
+    )
+    // The newest version every current server SDK speaks with the classic initialize
+    // handshake; rmcp's own default would start with the newer discovery lifecycle.
+    .with_protocol_version(ProtocolVersion::V_2025_06_18)
+}
+
+/// Refuses headers the transports own and repeated headers (rmcp takes one value per
+/// name). Names only in messages: values are secrets.
+fn check_headers(headers: &HeaderMap) -> Result<(), McpError> {
+    for name in headers.keys() {
+        if RESERVED_HEADERS.contains(name) || name.as_str() == PROTOCOL_VERSION_HEADER {
+            return Err(McpError::InvalidHeader(format!(
+                "`{name}` is set by the MCP transport itself"
+            )));
+        }
+        if headers.get_all(name).iter().nth(1).is_some() {
+            return Err(McpError::InvalidHeader(format!(
+                "`{name}` is given more than once"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn header_map(headers: &HeaderMap) -> HashMap<HeaderName, HeaderValue> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+/// A result as the JSON the server sent. rmcp has already typed it (or kept it as
+/// `CustomResult`); serializing gives back the wire form either way.
+fn result_json(result: ServerResult) -> Result<Value, McpError> {
+    serde_json::to_value(result)
+        .map_err(|_| McpError::Protocol("its answer cannot be represented as JSON".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn credentials_and_custom_headers_pass() {
+        let ok = headers(&[("authorization", "Bearer s3cret"), ("x-api-key", "k")]);
+        assert_eq!(check_headers(&ok), Ok(()));
+    }
+
+    #[test]
+    fn transport_headers_and_repeats_are_refused_by_name_only() {
+        for name in [
+            "accept",
+            "content-type",
+            "mcp-session-id",
+            "mcp-protocol-version",
+            "host",
+        ] {
+            let error = check_headers(&headers(&[(name, "s3cret")])).expect_err(name);
+            assert!(error.to_string().contains(name), "{error}");
+            assert!(!error.to_string().contains("s3cret"), "{error}");
+        }
+        let repeated = headers(&[("x-api-key", "s3cret"), ("x-api-key", "other")]);
+        let error = check_headers(&repeated).expect_err("repeated header");
+        assert!(error.to_string().contains("more than once"), "{error}");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+}
