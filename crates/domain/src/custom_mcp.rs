@@ -13,8 +13,9 @@ pub const SERVER_URL_MAX_CHARS: usize = 2048;
 /// Most custom headers a connection may carry.
 pub const MAX_CUSTOM_HEADERS: usize = 32;
 
-/// Header names the MCP client sets itself; a connection may not override them.
-const RESERVED_HEADERS: &[&str] = &[
+/// Header names (lowercase) the MCP client sets itself; a connection may not override
+/// them, and the client refuses them as configured headers.
+pub const RESERVED_HEADERS: &[&str] = &[
     "accept",
     "connection",
     "content-length",

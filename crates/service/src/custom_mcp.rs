@@ -53,12 +53,8 @@ impl Service {
     ) -> ServiceResult<crate::ConnectionView> {
         let view = self.get_connection(organization_id, connection_id).await?;
         let connection = &view.connection;
-        // A connection whose credentials were rejected may be retried: the sync is how it
-        // finds out that they work again.
-        let syncable = matches!(
-            connection.status,
-            ConnectionStatus::Active | ConnectionStatus::Error
-        ) && connection.vendor == Vendor::Mcp;
+        let syncable =
+            connection.status == ConnectionStatus::Active && connection.vendor == Vendor::Mcp;
         if !syncable {
             return Err(ServiceError::ConnectionNotActive(format!(
                 "Only active custom MCP connections can refresh their tools; this one is {}.",

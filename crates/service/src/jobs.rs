@@ -17,8 +17,8 @@ pub struct JobSettings {
     pub workers: usize,
     /// How often an idle worker looks for due jobs (other replicas' work, retries).
     pub poll_interval: Duration,
-    /// How long a claim holds: past it, another worker takes the job over. Longer than
-    /// the longest job (a sync is bounded by the MCP client's sync timeout).
+    /// How long a claim holds unless renewed: a crashed worker's job is taken over this
+    /// long after its last renewal. A running job renews it every third of this.
     pub lease: Duration,
     /// Attempts before a job is given up (its last error stays on the connection).
     pub max_attempts: i32,
@@ -31,7 +31,7 @@ impl Default for JobSettings {
         JobSettings {
             workers: 2,
             poll_interval: Duration::from_secs(1),
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
             max_attempts: 5,
             first_retry_delay: Duration::from_secs(5),
         }
@@ -75,6 +75,9 @@ impl JobRunner {
                 Ok(Some(job)) => {
                     tokio::select! {
                         () = self.run_job(&worker, &job) => {}
+                        () = self.keep_lease(&worker, &job) => {
+                            tracing::warn!(job_id = %job.id, "lost the job's lease; another worker has it");
+                        }
                         () = shutdown.cancelled() => self.release(&worker, &job).await,
                     }
                 }
@@ -99,8 +102,34 @@ impl JobRunner {
 
     async fn claim(&self, worker: &str) -> ServiceResult<Option<Job>> {
         let at = now();
-        let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::minutes(5));
-        Ok(self.service.store.claim_job(worker, at, at + lease).await?)
+        Ok(self
+            .service
+            .store
+            .claim_job(worker, at, at + self.lease())
+            .await?)
+    }
+
+    fn lease(&self) -> TimeDelta {
+        TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(30))
+    }
+
+    /// Renews the job's lease while it runs; returns only if the lease was lost.
+    async fn keep_lease(&self, worker: &str, job: &Job) {
+        let every = self.settings.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            match self
+                .service
+                .store
+                .renew_job_lease(job.id, worker, now() + self.lease())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                // A passing store failure: the next renewal may succeed within the lease.
+                Err(error) => tracing::warn!(%error, "could not renew the job's lease"),
+            }
+        }
     }
 
     #[tracing::instrument(skip_all, fields(job_id = %job.id, connection_id = %job.connection_id, attempt = job.attempts))]

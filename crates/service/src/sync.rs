@@ -13,7 +13,8 @@ use crate::{McpTarget, Service, ServiceError, ServiceResult, UpstreamError, Upst
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {
     Synced,
-    /// Nothing to do: the connection is gone, not active, or has no catalog to sync.
+    /// Nothing to do: the connection is gone, not active (a sync must not retry rejected
+    /// credentials), or has no catalog to sync.
     Skipped,
     /// Worth another try later (timeout, unreachable, protocol error).
     Retryable(String),
@@ -38,12 +39,7 @@ impl Service {
         else {
             return Ok(SyncOutcome::Skipped);
         };
-        if connection.vendor != Vendor::Mcp
-            || !matches!(
-                connection.status,
-                ConnectionStatus::Active | ConnectionStatus::Error
-            )
-        {
+        if connection.vendor != Vendor::Mcp || connection.status != ConnectionStatus::Active {
             return Ok(SyncOutcome::Skipped);
         }
         self.store

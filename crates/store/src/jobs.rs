@@ -125,6 +125,29 @@ impl Store {
         Ok(job)
     }
 
+    /// Extends a claim that `worker` still holds; false when it no longer does (its lease
+    /// ran out and another worker took the job over).
+    pub async fn renew_job_lease(
+        &self,
+        job_id: Uuid,
+        worker: &str,
+        lease_expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let renewed = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET lease_expires_at = $3 \
+                 WHERE id = $1 AND worker = $2 AND state = 'running'",
+            )
+            .bind(job_id)
+            .bind(worker)
+            .bind(lease_expires_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(renewed > 0)
+    }
+
     /// The job is done: it leaves the queue.
     pub async fn complete_job(&self, job_id: Uuid, worker: &str) -> StoreResult<()> {
         with_pool!(self, |pool| {

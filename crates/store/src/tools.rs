@@ -274,17 +274,13 @@ impl Store {
             Pool::Sqlite(_) => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
-                 metadata = json_remove(metadata, '$.tools_sync_error'), \
-                 status_reason = CASE WHEN status = 'error' THEN NULL ELSE status_reason END, \
-                 status = CASE WHEN status = 'error' THEN 'active' ELSE status END \
+                 metadata = json_remove(metadata, '$.tools_sync_error') \
                  WHERE organization_id = $1 AND id = $2"
             }
             Pool::Postgres(_) => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
-                 metadata = metadata - 'tools_sync_error', \
-                 status_reason = CASE WHEN status = 'error' THEN NULL ELSE status_reason END, \
-                 status = CASE WHEN status = 'error' THEN 'active' ELSE status END \
+                 metadata = metadata - 'tools_sync_error' \
                  WHERE organization_id = $1 AND id = $2"
             }
         };

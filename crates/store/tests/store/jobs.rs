@@ -76,6 +76,23 @@ store_tests! {
         assert!(store.pending_jobs(connection).await.expect("pending").is_empty());
     }
 
+    async fn a_renewed_lease_keeps_the_job_and_a_lost_one_cannot_be_renewed(store) {
+        let (organization, connection) = queued_connection(store).await;
+        let at = feather_store::now();
+        store.enqueue_job(JobKind::SyncTools, organization, connection, at, at).await.expect("enqueue");
+        let job = store.claim_job("w1", at, at + Duration::seconds(30)).await.expect("claim").expect("job");
+        assert!(store.renew_job_lease(job.id, "w1", at + Duration::seconds(60)).await.expect("renew"));
+        let past_first_lease = at + Duration::seconds(45);
+        assert_eq!(
+            store.claim_job("w2", past_first_lease, past_first_lease + Duration::seconds(30)).await.expect("claim"),
+            None
+        );
+        let past_renewal = at + Duration::seconds(61);
+        let taken = store.claim_job("w2", past_renewal, past_renewal + Duration::seconds(30)).await.expect("claim").expect("job");
+        assert_eq!(taken.id, job.id);
+        assert!(!store.renew_job_lease(job.id, "w1", past_renewal + Duration::seconds(30)).await.expect("renew"));
+    }
+
     async fn a_retry_waits_for_its_time_and_keeps_the_error(store) {
         let (organization, connection) = queued_connection(store).await;
         let at = feather_store::now();

@@ -1,9 +1,10 @@
 //! One MCP session: opened over the endpoint's transport, used for one operation, closed.
 
+use feather_domain::custom_mcp::RESERVED_HEADERS;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use http::header::{self, HeaderName};
+use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest, Implementation,
@@ -24,21 +25,6 @@ pub(super) const CALLING: &str = "calling the tool";
 /// Statuses with which a server that only speaks the legacy transport answers the
 /// Streamable HTTP `initialize` POST (MCP backwards-compatibility guidance).
 const LEGACY_HINT_STATUSES: [u16; 3] = [400, 404, 405];
-
-/// Headers the transports set themselves; a configured value would break the exchange.
-const RESERVED_HEADERS: [HeaderName; 8] = [
-    header::ACCEPT,
-    header::CONTENT_TYPE,
-    header::CONTENT_LENGTH,
-    header::TRANSFER_ENCODING,
-    header::HOST,
-    header::CONNECTION,
-    HeaderName::from_static("mcp-session-id"),
-    HeaderName::from_static("last-event-id"),
-];
-
-/// A session's protocol version header, also set by the transport.
-const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// An initialized session and where its transport records failures rmcp swallows.
 pub(super) struct Session {
@@ -188,7 +174,8 @@ fn client_config() -> ClientConfig {
 /// name). Names only in messages: values are secrets.
 fn check_headers(headers: &HeaderMap) -> Result<(), McpError> {
     for name in headers.keys() {
-        if RESERVED_HEADERS.contains(name) || name.as_str() == PROTOCOL_VERSION_HEADER {
+        // Header names are lowercase in an `http::HeaderMap`, as in the domain's list.
+        if RESERVED_HEADERS.contains(&name.as_str()) {
             return Err(McpError::InvalidHeader(format!(
                 "`{name}` is set by the MCP transport itself"
             )));

@@ -92,7 +92,8 @@ impl StreamableHttpClient for ObservedHttp {
         let response = self
             .http
             .post_message(uri, message, session_id, auth_header, custom_headers)
-            .await?;
+            .await
+            .map_err(without_upstream_text)?;
         Ok(self.observe(response))
     }
 
@@ -115,7 +116,8 @@ impl StreamableHttpClient for ObservedHttp {
                 custom_headers,
                 max_sse_event_size,
             )
-            .await?;
+            .await
+            .map_err(without_upstream_text)?;
         Ok(self.observe(response))
     }
 
@@ -138,7 +140,8 @@ impl StreamableHttpClient for ObservedHttp {
                 custom_headers,
                 limits,
             )
-            .await?;
+            .await
+            .map_err(without_upstream_text)?;
         Ok(self.observe(response))
     }
 
@@ -152,6 +155,7 @@ impl StreamableHttpClient for ObservedHttp {
         self.http
             .delete_session(uri, session_id, auth_header, custom_headers)
             .await
+            .map_err(without_upstream_text)
     }
 
     // The standalone GET stream (server-initiated messages) is not observed: rmcp only
@@ -168,6 +172,7 @@ impl StreamableHttpClient for ObservedHttp {
         self.http
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await
+            .map_err(without_upstream_text)
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -190,5 +195,46 @@ impl StreamableHttpClient for ObservedHttp {
                 max_sse_event_size,
             )
             .await
+            .map_err(without_upstream_text)
+    }
+}
+
+/// The error without what the upstream wrote into it. rmcp puts an error response's body
+/// (and a `WWW-Authenticate` value) into its errors and logs them; a server that echoes
+/// the request's headers in its error page would put our credentials into a log line. The
+/// status line is kept: it is what the error classification reads.
+fn without_upstream_text(
+    error: StreamableHttpError<reqwest::Error>,
+) -> StreamableHttpError<reqwest::Error> {
+    match error {
+        StreamableHttpError::UnexpectedServerResponse(message) => {
+            // rmcp writes `HTTP <status>: <body>` or `<what went wrong>: <details>`.
+            let head = message.split_once(": ").map_or(&*message, |(head, _)| head);
+            StreamableHttpError::UnexpectedServerResponse(head.to_owned().into())
+        }
+        StreamableHttpError::AuthRequired(mut challenge) => {
+            challenge.www_authenticate_header.clear();
+            StreamableHttpError::AuthRequired(challenge)
+        }
+        StreamableHttpError::InsufficientScope(mut challenge) => {
+            challenge.www_authenticate_header.clear();
+            StreamableHttpError::InsufficientScope(challenge)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_keeps_its_status_line_and_loses_the_upstream_body() {
+        let scrubbed = without_upstream_text(StreamableHttpError::UnexpectedServerResponse(
+            "HTTP 401 Unauthorized: {\"authorization\": \"Bearer s3cret\"}".into(),
+        ));
+        let text = scrubbed.to_string();
+        assert!(text.contains("HTTP 401 Unauthorized"), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
     }
 }
