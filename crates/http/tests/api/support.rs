@@ -711,7 +711,10 @@ pub async fn start_demo() -> DemoServer {
 #[track_caller]
 pub fn assert_no_secret(text: &str, secrets: &[&str], what: &str) {
     for secret in secrets {
-        assert!(!text.contains(secret), "{what} shows the secret {secret:?}:\n{text}");
+        assert!(
+            !text.contains(secret),
+            "{what} shows the secret {secret:?}:\n{text}"
+        );
     }
 }
 
@@ -741,7 +744,10 @@ impl TestApp {
     /// Connects a custom MCP server as the owner through the API (201 expected); the
     /// connection has no tools until a sync runs.
     pub async fn connect_mcp(&self, body: Value) -> Seeded {
-        let created = self.post_json(CUSTOM_MCP, body).await.expect(StatusCode::CREATED);
+        let created = self
+            .post_json(CUSTOM_MCP, body)
+            .await
+            .expect(StatusCode::CREATED);
         self.owned_connection(uuid(&created["connection_id"])).await
     }
 
@@ -819,7 +825,12 @@ impl TestApp {
     }
 
     /// `POST …/{connection_id}/test-mcp-call` as the owner.
-    pub async fn call_tool(&self, connection: &Seeded, tool_path: &str, input: Value) -> TestResponse {
+    pub async fn call_tool(
+        &self,
+        connection: &Seeded,
+        tool_path: &str,
+        input: Value,
+    ) -> TestResponse {
         self.post_json(
             &connection.test_mcp_call_url(),
             json!({"slug": connection.slug(tool_path), "input": input}),
@@ -827,8 +838,29 @@ impl TestApp {
         .await
     }
 
+    /// `POST …/{connection_id}/test-invoke` as the owner; `response_field_map` is sent
+    /// when given (`Some(Value::Null)` sends an explicit null).
+    pub async fn test_invoke(
+        &self,
+        connection: &Seeded,
+        tool_path: &str,
+        input: Value,
+        response_field_map: Option<Value>,
+    ) -> TestResponse {
+        let mut body = json!({"slug": connection.slug(tool_path), "input": input});
+        if let Some(map) = response_field_map {
+            body["response_field_map"] = map;
+        }
+        self.post_json(&connection.test_invoke_url(), body).await
+    }
+
     /// `PATCH` one tool of the owner's connection (200 expected); returns the tool.
-    pub async fn configure_tool(&self, connection: &Seeded, tool_path: &str, patch: Value) -> Value {
+    pub async fn configure_tool(
+        &self,
+        connection: &Seeded,
+        tool_path: &str,
+        patch: Value,
+    ) -> Value {
         self.patch_json(&connection.tool_url(tool_path), patch)
             .await
             .expect(StatusCode::OK)
@@ -889,6 +921,11 @@ pub enum Upstream {
     Lists(Value),
     /// Every request answered with this HTTP status.
     Status(u16),
+    /// Every request answered with this HTTP status and, as the body, every header the
+    /// request carried (as some proxies' error pages do).
+    EchoesHeaders(u16),
+    /// Every request redirected (307) to this URL.
+    RedirectsTo(String),
     /// The handshake is never answered.
     Hangs,
     /// Lists these tools; a tool call is never answered.
@@ -927,8 +964,8 @@ impl FakeMcp {
         let app = Router::new()
             .route("/mcp", axum::routing::any(fake_mcp))
             .with_state(state.clone());
-        let serve = axum::serve(listener, app)
-            .with_graceful_shutdown(state.stop.clone().cancelled_owned());
+        let serve =
+            axum::serve(listener, app).with_graceful_shutdown(state.stop.clone().cancelled_owned());
         FakeMcp {
             url: format!("http://{addr}/mcp"),
             state,
@@ -984,15 +1021,25 @@ async fn fake_mcp(
         .seen
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push(headers);
+        .push(headers.clone());
     let upstream = state
         .upstream
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Upstream::Status(status) = upstream {
-        let status = StatusCode::from_u16(status).expect("a valid status");
-        return (status, "denied").into_response();
+    match upstream {
+        Upstream::Status(status) => {
+            let status = StatusCode::from_u16(status).expect("a valid status");
+            return (status, "denied").into_response();
+        }
+        Upstream::EchoesHeaders(status) => {
+            let status = StatusCode::from_u16(status).expect("a valid status");
+            return (status, format!("denied: {headers:?}")).into_response();
+        }
+        Upstream::RedirectsTo(location) => {
+            return axum::response::Redirect::temporary(&location).into_response();
+        }
+        _ => {}
     }
     match method {
         Method::POST => {}
@@ -1032,7 +1079,9 @@ async fn fake_mcp(
         }),
         _ => {
             let error = json!({"code": -32601, "message": "no such method"});
-            return json_rpc_response(json!({"jsonrpc": "2.0", "id": id, "error": error}).to_string());
+            return json_rpc_response(
+                json!({"jsonrpc": "2.0", "id": id, "error": error}).to_string(),
+            );
         }
     };
     json_rpc_response(json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
@@ -1094,5 +1143,12 @@ impl std::io::Write for LogWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+impl TestResponse {
+    /// The body as text, as a client would see it.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
     }
 }

@@ -1,0 +1,181 @@
+//! The job runner end to end: syncs queued by connecting run in the background, and a
+//! sync whose worker died is finished by another runner.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use chrono::TimeDelta;
+use feather_demo_mcp::{DemoServer, TOOL_NAMES};
+use feather_service::{JobRunner, JobSettings};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::TestApp;
+
+/// A runner with a short lease, so that a dead worker's claim expires within the test.
+fn quick_runner(app: &TestApp) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let stop = CancellationToken::new();
+    let runner = JobRunner::new(
+        app.service.clone(),
+        JobSettings {
+            workers: 2,
+            poll_interval: Duration::from_millis(100),
+            lease: Duration::from_secs(1),
+            ..JobSettings::default()
+        },
+    );
+    let handle = tokio::spawn(runner.run(stop.child_token()));
+    (stop, handle)
+}
+
+async fn connect_demo(app: &TestApp, server: &DemoServer) -> String {
+    let response = app
+        .post_json(
+            "/v1/integrations/connections/custom-mcp",
+            json!({
+                "nickname": "Support Desk",
+                "server_url": server.streamable_url(),
+                "transport": "streamable_http"
+            }),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    response["connection_id"]
+        .as_str()
+        .expect("connection id")
+        .to_owned()
+}
+
+/// The connection as listed, once its `tools_status` is `synced` (within 10 s).
+async fn when_synced(app: &TestApp, connection_id: &str) -> Value {
+    for _ in 0..100 {
+        let connection = app
+            .get(&format!("/v1/integrations/connections/{connection_id}"))
+            .await
+            .expect(StatusCode::OK);
+        if connection["tools_status"] == "synced" {
+            return connection;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the connection did not sync within 10 s");
+}
+
+fn tool_paths(connection: &Value) -> Vec<String> {
+    connection["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|tool| tool["tool_path"].as_str().expect("tool_path").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_connections_tools_appear_once_the_runner_has_synced_it() {
+    let app = TestApp::new().await;
+    let server = DemoServer::start("127.0.0.1:0".parse().expect("address"))
+        .await
+        .expect("demo server");
+    let (stop, runner) = quick_runner(&app);
+
+    let connection_id = connect_demo(&app, &server).await;
+    let synced = when_synced(&app, &connection_id).await;
+
+    let mut expected: Vec<String> = TOOL_NAMES.iter().map(|name| (*name).to_owned()).collect();
+    expected.sort();
+    assert_eq!(tool_paths(&synced), expected);
+    assert!(synced["tools_synced_at"].is_string());
+    stop.cancel();
+    runner.await.expect("runner");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sync_claimed_by_a_worker_that_died_is_finished_by_another_runner() {
+    let app = TestApp::new().await;
+    let server = DemoServer::start("127.0.0.1:0".parse().expect("address"))
+        .await
+        .expect("demo server");
+    let connection_id = connect_demo(&app, &server).await;
+
+    // A worker claims the queued sync and dies without a word.
+    let at = feather_store::now();
+    let store = app.service.store();
+    let claimed = store
+        .claim_job("worker-that-died", at, at + TimeDelta::seconds(1))
+        .await
+        .expect("claim")
+        .expect("the queued sync");
+    assert_eq!(claimed.connection_id.to_string(), connection_id);
+
+    let (stop, runner) = quick_runner(&app);
+    let synced = when_synced(&app, &connection_id).await;
+    assert_eq!(tool_paths(&synced).len(), TOOL_NAMES.len());
+    assert!(
+        store
+            .pending_jobs(claimed.connection_id)
+            .await
+            .expect("jobs")
+            .is_empty()
+    );
+    stop.cancel();
+    runner.await.expect("runner");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stopping_the_runner_puts_a_running_sync_back_in_the_queue() {
+    let app = TestApp::new().await;
+    // A server that accepts the connection and never answers: the sync hangs.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listener");
+    let address = listener.local_addr().expect("address");
+    let hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let response = app
+        .post_json(
+            "/v1/integrations/connections/custom-mcp",
+            json!({
+                "nickname": "Silent",
+                "server_url": format!("http://{address}/mcp"),
+                "transport": "streamable_http"
+            }),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let connection_id: uuid::Uuid = response["connection_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+
+    let (stop, runner) = quick_runner(&app);
+    let store = app.service.store();
+    // Wait until a worker holds the sync.
+    for _ in 0..50 {
+        let connection = app
+            .get(&format!("/v1/integrations/connections/{connection_id}"))
+            .await
+            .expect(StatusCode::OK);
+        if connection["tools_status"] == "syncing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    runner.await.expect("runner");
+
+    let waiting = store.pending_jobs(connection_id).await.expect("jobs");
+    assert_eq!(waiting.len(), 1, "the sync is queued again");
+    assert_eq!(waiting[0].lease_expires_at, None);
+    assert_eq!(
+        waiting[0].attempts, 0,
+        "a release does not count as an attempt"
+    );
+    hold.abort();
+}
