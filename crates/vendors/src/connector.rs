@@ -102,6 +102,8 @@ fn upstream_error(error: McpError) -> UpstreamError {
         McpError::Refused(_) => UpstreamErrorKind::Refused,
         McpError::Unauthorized { .. } => UpstreamErrorKind::Unauthorized,
         McpError::Timeout { .. } => UpstreamErrorKind::Timeout,
+        // The same catalog will be too large on every retry.
+        McpError::TooManyTools { .. } => UpstreamErrorKind::InvalidCatalog,
         _ => UpstreamErrorKind::Failed,
     };
     UpstreamError::new(kind, error.to_string())

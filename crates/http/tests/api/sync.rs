@@ -400,3 +400,98 @@ async fn a_server_that_redirects_to_a_refused_address_fails_the_sync_without_fol
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_catalog_of_ten_thousand_tools_syncs_whole() {
+    let app = TestApp::new().await;
+    let tools: Vec<Value> = (0..10_000)
+        .map(|index| listed(&format!("tool_{index:05}")))
+        .collect();
+    let server = FakeMcp::start(Upstream::Lists(Value::Array(tools))).await;
+    let connection = synced_connection(&app, &server).await;
+    assert_eq!(connection.tools.len(), 10_000);
+    let listed_tools = app.connection(&connection).await["tools"]
+        .as_array()
+        .expect("tools")
+        .len();
+    assert_eq!(listed_tools, 10_000);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_catalog_over_the_tool_limit_fails_the_sync_clearly_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let server = FakeMcp::start(two_tools()).await;
+    let connection = synced_connection(&app, &server).await;
+    let limit = feather_vendors::McpLimits::default().max_tools;
+    let too_many: Vec<Value> = (0..=limit)
+        .map(|index| listed(&format!("tool_{index:05}")))
+        .collect();
+    server.answer(Upstream::Lists(Value::Array(too_many)));
+
+    let (outcome, after) = app.sync_now(&connection).await;
+    assert!(matches!(
+        outcome,
+        SyncOutcome::Permanent(_) | SyncOutcome::Retryable(_)
+    ));
+    assert_eq!(after.tools, connection.tools);
+    let failed = app.connection(&connection).await;
+    assert_eq!(failed["tools_status"], "failed");
+    let message = failed["metadata"]["tools_sync_error"]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(message.contains(&limit.to_string()), "{message}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn operator_changes_made_while_syncs_run_are_all_kept() {
+    let app = TestApp::new().await;
+    let server = FakeMcp::start(Upstream::Lists(json!([
+        listed("a"),
+        listed("b"),
+        listed("c"),
+        listed("d")
+    ])))
+    .await;
+    let connection = synced_connection(&app, &server).await;
+
+    let syncs = async {
+        for _ in 0..10 {
+            app.sync_now(&connection).await;
+        }
+    };
+    let patches = async {
+        for (round, tool) in ["a", "b", "c", "d"].iter().cycle().take(20).enumerate() {
+            app.configure_tool(
+                &connection,
+                tool,
+                json!({
+                    "is_enabled": round % 2 == 0,
+                    "input_defaults": {"q": {"value": format!("round {round}"), "type": "pinned"}}
+                }),
+            )
+            .await;
+        }
+    };
+    tokio::join!(syncs, patches);
+
+    // Each tool keeps the last change made to it, whatever the syncs did in between.
+    let listed = app.connection(&connection).await;
+    for tool in listed["tools"].as_array().expect("tools") {
+        let last_round = match tool["tool_path"].as_str().expect("path") {
+            "a" => 16,
+            "b" => 17,
+            "c" => 18,
+            "d" => 19,
+            other => panic!("unexpected tool {other}"),
+        };
+        assert_eq!(tool["is_enabled"], json!(last_round % 2 == 0), "{tool}");
+        assert_eq!(
+            tool["input_defaults"]["q"]["value"],
+            json!(format!("round {last_round}")),
+            "{tool}"
+        );
+    }
+    server.stop().await;
+}
