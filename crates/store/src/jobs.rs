@@ -53,6 +53,23 @@ macro_rules! job_columns {
     };
 }
 
+/// The claim statement, with the row-locking clause each backend needs after the
+/// candidate query.
+macro_rules! claim_statement {
+    ($locking:literal) => {
+        concat!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
+             lease_expires_at = $3, updated_at = $2 WHERE id = (SELECT id FROM jobs \
+             WHERE (state = 'queued' AND run_at <= $2) \
+                OR (state = 'running' AND lease_expires_at < $2) \
+             ORDER BY run_at LIMIT 1",
+            $locking,
+            ") RETURNING ",
+            job_columns!()
+        )
+    };
+}
+
 /// Inserts a queued job, or moves the waiting one earlier: one waiting job per connection
 /// and kind (a partial unique index holds that on both backends).
 pub(crate) const ENQUEUE: &str = "INSERT INTO jobs (id, kind, organization_id, connection_id, \
@@ -96,23 +113,9 @@ impl Store {
         lease_expires_at: DateTime<Utc>,
     ) -> StoreResult<Option<Job>> {
         let claim = match self.pool {
-            Pool::Sqlite(_) => concat!(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-                 lease_expires_at = $3, updated_at = $2 WHERE id = (SELECT id FROM jobs \
-                 WHERE (state = 'queued' AND run_at <= $2) \
-                    OR (state = 'running' AND lease_expires_at < $2) \
-                 ORDER BY run_at LIMIT 1) RETURNING ",
-                job_columns!()
-            ),
+            Pool::Sqlite(_) => claim_statement!(""),
             // SKIP LOCKED: replicas claiming at once each take a different row.
-            Pool::Postgres(_) => concat!(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-                 lease_expires_at = $3, updated_at = $2 WHERE id = (SELECT id FROM jobs \
-                 WHERE (state = 'queued' AND run_at <= $2) \
-                    OR (state = 'running' AND lease_expires_at < $2) \
-                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
-                job_columns!()
-            ),
+            Pool::Postgres(_) => claim_statement!(" FOR UPDATE SKIP LOCKED"),
         };
         let job = with_pool!(self, |pool| {
             sqlx::query_as(claim)

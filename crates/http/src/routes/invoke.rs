@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use feather_service::InvokeRequest;
+use feather_service::{Invocation, InvokeRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -78,18 +78,7 @@ pub(super) async fn test_mcp_call(
     PathParams(path): PathParams<ConnectionPath>,
     JsonBody(body): JsonBody<ConnectionTestMcpCallRequest>,
 ) -> Result<Json<ConnectionTestMcpCallResponse>, ApiError> {
-    let invocation = state
-        .service
-        .invoke_tool(
-            caller.organization_id(),
-            path.connection_id,
-            InvokeRequest {
-                slug: body.slug,
-                input: body.input,
-                response_field_map: None,
-            },
-        )
-        .await?;
+    let invocation = invoke(&state, caller, path, body.slug, body.input, None).await?;
     Ok(Json(ConnectionTestMcpCallResponse {
         result: invocation.result,
     }))
@@ -119,20 +108,40 @@ pub(super) async fn test_invoke(
     PathParams(path): PathParams<ConnectionPath>,
     JsonBody(body): JsonBody<ConnectionTestInvokeRequest>,
 ) -> Result<Json<ConnectionTestInvokeResponse>, ApiError> {
-    let invocation = state
+    let invocation = invoke(
+        &state,
+        caller,
+        path,
+        body.slug,
+        body.input,
+        body.response_field_map,
+    )
+    .await?;
+    Ok(Json(ConnectionTestInvokeResponse {
+        result: invocation.result,
+        narrowed: invocation.narrowed,
+    }))
+}
+
+/// Both test surfaces invoke the same way; they differ in what they show.
+async fn invoke(
+    state: &AppState,
+    caller: Caller,
+    path: ConnectionPath,
+    slug: String,
+    input: Map<String, Value>,
+    response_field_map: Option<Value>,
+) -> Result<Invocation, ApiError> {
+    Ok(state
         .service
         .invoke_tool(
             caller.organization_id(),
             path.connection_id,
             InvokeRequest {
-                slug: body.slug,
-                input: body.input,
-                response_field_map: body.response_field_map,
+                slug,
+                input,
+                response_field_map,
             },
         )
-        .await?;
-    Ok(Json(ConnectionTestInvokeResponse {
-        result: invocation.result,
-        narrowed: invocation.narrowed,
-    }))
+        .await?)
 }

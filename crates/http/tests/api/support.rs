@@ -22,9 +22,9 @@ pub mod catalog;
 
 /// The service over `store` with a fresh credentials key and the real MCP connector,
 /// allowed to reach servers on this machine's loopback address only.
-pub fn test_service(store: feather_store::Store) -> Service {
+pub fn test_service(store: feather_store::Store, limits: McpLimits) -> Service {
     let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
-    let connector = McpConnector::new(&policy, McpLimits::default()).expect("MCP connector");
+    let connector = McpConnector::new(&policy, limits).expect("MCP connector");
     Service::new(
         store,
         SecretBox::new(SecretBox::generate_key()),
@@ -119,7 +119,11 @@ impl TestApp {
 
     /// The real router over `database`, with two organizations.
     pub async fn over(database: TestDatabase) -> TestApp {
-        let service = test_service(database.store.clone());
+        TestApp::assemble(database, McpLimits::default()).await
+    }
+
+    async fn assemble(database: TestDatabase, limits: McpLimits) -> TestApp {
+        let service = test_service(database.store.clone(), limits);
         let router = feather_http::app(service.clone());
         let owner = create_org(&service, "Owner Inc").await;
         let stranger = create_org(&service, "Stranger Ltd").await;
@@ -721,24 +725,7 @@ pub fn assert_no_secret(text: &str, secrets: &[&str], what: &str) {
 impl TestApp {
     /// Like [`TestApp::new`], with the MCP client bounded by `limits`.
     pub async fn with_mcp_limits(limits: McpLimits) -> TestApp {
-        let database = TestDatabase::sqlite().await;
-        let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
-        let connector = McpConnector::new(&policy, limits).expect("MCP connector");
-        let service = Service::new(
-            database.store.clone(),
-            SecretBox::new(SecretBox::generate_key()),
-            Arc::new(connector),
-        );
-        let router = feather_http::app(service.clone());
-        let owner = create_org(&service, "Owner Inc").await;
-        let stranger = create_org(&service, "Stranger Ltd").await;
-        TestApp {
-            service,
-            router,
-            owner,
-            stranger,
-            _database: database,
-        }
+        TestApp::assemble(TestDatabase::sqlite().await, limits).await
     }
 
     /// Connects a custom MCP server as the owner through the API (201 expected); the
