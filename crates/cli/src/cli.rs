@@ -150,6 +150,16 @@ pub struct ServeArgs {
     /// Background job workers in this process (tool syncs).
     #[arg(long, env = "FEATHER_JOB_WORKERS", default_value_t = 2)]
     pub job_workers: usize,
+    /// Keep each organization's serialized listing between writes (`off`: render every
+    /// request afresh, for benchmarks and diagnosis).
+    #[arg(long, env = "FEATHER_LISTING_CACHE", value_enum, default_value = "on")]
+    pub listing_cache: Switch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Args)]

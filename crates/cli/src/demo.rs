@@ -73,7 +73,9 @@ pub async fn run(
         key.plain_text_key,
         address,
     ));
-    let served = crate::serve::serve_until_signal(service, listener, 2).await;
+    let served =
+        crate::serve::serve_until_signal(service, feather_http::AppOptions::default(), listener, 2)
+            .await;
     demo_server.shutdown().await;
     served
 }

@@ -8,7 +8,9 @@ use feather_service::{JobRunner, JobSettings, Service};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{ServeArgs, StoreArgs, UpstreamArgs};
+use feather_http::AppOptions;
+
+use crate::cli::{ServeArgs, StoreArgs, Switch, UpstreamArgs};
 
 pub async fn run(
     store: &StoreArgs,
@@ -18,7 +20,10 @@ pub async fn run(
     let service = crate::app::service(store, upstream).await?;
     bootstrap_first_organization(&service).await?;
     let listener = bind(args.bind).await?;
-    serve_until_signal(service, listener, args.job_workers).await
+    let options = AppOptions {
+        listing_cache: args.listing_cache == Switch::On,
+    };
+    serve_until_signal(service, options, listener, args.job_workers).await
 }
 
 pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
@@ -30,6 +35,7 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
 /// Serves the API and runs the job workers until a shutdown signal.
 pub async fn serve_until_signal(
     service: Service,
+    options: AppOptions,
     listener: TcpListener,
     job_workers: usize,
 ) -> anyhow::Result<()> {
@@ -47,7 +53,7 @@ pub async fn serve_until_signal(
         .run(stopping.child_token()),
     );
     tracing::info!(%address, backend = ?store.backend(), "serving");
-    let served = axum::serve(listener, feather_http::app(service))
+    let served = axum::serve(listener, feather_http::app_with(service, options))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed");

@@ -3,8 +3,10 @@
 //! handlers. No SQL and no business rules live here.
 
 mod auth;
+mod conditional;
 mod error;
 mod extract;
+mod listing_cache;
 mod middleware;
 mod openapi;
 mod routes;
@@ -27,6 +29,23 @@ pub struct AppState(Arc<AppInner>);
 #[derive(Debug)]
 pub struct AppInner {
     pub service: Service,
+    /// None when the listing cache is switched off (every listing rendered afresh).
+    listing_cache: Option<listing_cache::ListingCache>,
+}
+
+/// How the HTTP application behaves.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Keep each organization's serialized listing while its version is unchanged.
+    pub listing_cache: bool,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            listing_cache: true,
+        }
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -39,6 +58,14 @@ impl std::ops::Deref for AppState {
 
 /// The complete HTTP application over `service`.
 pub fn app(service: Service) -> Router {
-    let state = AppState(Arc::new(AppInner { service }));
+    app_with(service, AppOptions::default())
+}
+
+/// The complete HTTP application over `service`, configured.
+pub fn app_with(service: Service, options: AppOptions) -> Router {
+    let state = AppState(Arc::new(AppInner {
+        service,
+        listing_cache: options.listing_cache.then(Default::default),
+    }));
     middleware::wrap(routes::router(state))
 }

@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -21,6 +22,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// outside the panic catcher so that a panic's 500 is logged and formatted like any other.
 pub(crate) fn wrap(router: Router) -> Router {
     router
+        // Innermost: compresses what the handlers answer (gzip, br or zstd, as the client
+        // accepts), before the error and tracing layers see the response.
+        .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(|_panic| {
             // The panic message may hold anything; it is logged by the panic hook, not sent.
             let mut response = error_body(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "");

@@ -10,6 +10,7 @@ mod error;
 mod identity;
 mod invoke;
 mod jobs;
+mod key_cache;
 mod secrets;
 mod sync;
 mod upstream;
@@ -40,6 +41,7 @@ pub struct Service {
     /// Wakes this process's job workers when it queues work, so that a sync starts at
     /// once instead of at the next poll. Other replicas find the job by polling.
     jobs_queued: Arc<Notify>,
+    keys: Arc<key_cache::KeyCache>,
 }
 
 impl Service {
@@ -49,10 +51,21 @@ impl Service {
             secrets,
             mcp,
             jobs_queued: Arc::new(Notify::new()),
+            keys: Arc::default(),
         }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The organization's listing version: it moves with every write that changes what
+    /// `list_connections` returns, so a cached listing is fresh while it is unchanged.
+    pub async fn listing_version(&self, organization_id: uuid::Uuid) -> ServiceResult<i64> {
+        Ok(self
+            .store
+            .listing_version(organization_id)
+            .await?
+            .unwrap_or_default())
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{ApiKey, NewApiKey, Store, StoreResult, with_pool};
+use crate::{ApiKey, NewApiKey, Store, StoreResult, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! api_key_columns {
@@ -61,7 +61,7 @@ impl Store {
         key_id: Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let rows_affected = with_pool!(self, |pool| {
+        let rows_affected = listing_write!(self, organization_id, |tx| {
             sqlx::query(
                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) \
                  WHERE organization_id = $1 AND id = $2",
@@ -69,9 +69,9 @@ impl Store {
             .bind(organization_id)
             .bind(key_id)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
-            .map(|done| done.rows_affected())
+            .map(|done| done.rows_affected())?
         })?;
         Ok(rows_affected > 0)
     }

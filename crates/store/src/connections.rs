@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::jobs::JobKind;
-use crate::{Connection, Pool, Store, StoreResult, with_pool};
+use crate::{Connection, Pool, Store, StoreResult, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! connection_columns {
@@ -34,8 +34,7 @@ impl Store {
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
              $16, $17)"
         );
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        listing_write!(self, connection.organization_id, |tx| {
             sqlx::query(insert)
                 .bind(connection.id)
                 .bind(connection.organization_id)
@@ -78,7 +77,6 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await
         })?;
         Ok(())
     }
@@ -101,7 +99,7 @@ impl Store {
         connection_id: Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        with_pool!(self, |pool| {
+        listing_write!(self, organization_id, |tx| {
             sqlx::query(
                 "UPDATE connections SET tools_status = 'syncing', updated_at = $3 \
                  WHERE organization_id = $1 AND id = $2",
@@ -109,9 +107,9 @@ impl Store {
             .bind(organization_id)
             .bind(connection_id)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
-            .map(|_| ())
+            .map(|_| ())?
         })?;
         Ok(())
     }
@@ -144,16 +142,16 @@ impl Store {
             }
         };
         let error = serde_json::json!({"message": message, "at": at});
-        with_pool!(self, |pool| {
+        listing_write!(self, organization_id, |tx| {
             sqlx::query(update)
                 .bind(organization_id)
                 .bind(connection_id)
                 .bind(at)
                 .bind(Json(&error))
                 .bind(credentials_rejected)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await
-                .map(|_| ())
+                .map(|_| ())?
         })?;
         Ok(())
     }
@@ -228,27 +226,27 @@ impl Store {
              WHERE organization_id = $1 AND id = $2 RETURNING ",
             connection_columns!()
         );
-        let connection = with_pool!(self, |pool| {
+        let connection = listing_write!(self, organization_id, |tx| {
             sqlx::query_as(sql)
                 .bind(organization_id)
                 .bind(id)
                 .bind(nickname)
                 .bind(at)
-                .fetch_optional(pool)
-                .await
+                .fetch_optional(&mut *tx)
+                .await?
         })?;
         Ok(connection)
     }
 
     /// Deletes the connection and, by cascade, its tools. False when there was none.
     pub async fn delete_connection(&self, organization_id: Uuid, id: Uuid) -> StoreResult<bool> {
-        let rows_affected = with_pool!(self, |pool| {
+        let rows_affected = listing_write!(self, organization_id, |tx| {
             sqlx::query("DELETE FROM connections WHERE organization_id = $1 AND id = $2")
                 .bind(organization_id)
                 .bind(id)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await
-                .map(|done| done.rows_affected())
+                .map(|done| done.rows_affected())?
         })?;
         Ok(rows_affected > 0)
     }

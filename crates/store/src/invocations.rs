@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Store, StoreResult, with_pool};
+use crate::{Store, StoreResult, listing_write, with_pool};
 
 /// One call of a tool through the service.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -23,8 +23,7 @@ pub struct Invocation {
 impl Store {
     /// Records an invocation and marks its connection used, together.
     pub async fn record_invocation(&self, invocation: &Invocation) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        listing_write!(self, invocation.organization_id, |tx| {
             sqlx::query(
                 "INSERT INTO tool_invocations (id, organization_id, connection_id, tool_id, \
                  tool_path, started_at, duration_ms, outcome, error) \
@@ -50,7 +49,6 @@ impl Store {
             .bind(invocation.started_at)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await
         })?;
         Ok(())
     }

@@ -70,6 +70,31 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Runs `$body` (an expression using the transaction `$tx`, `?` allowed) in a transaction
+/// whose first statement moves the organization's listing version. First, so that every
+/// writer locks the organization's row before any connection or tool row: one lock order,
+/// no deadlock between a sync and an operator's change on PostgreSQL.
+macro_rules! listing_write {
+    ($store:expr, $organization_id:expr, |$tx:ident| $body:expr) => {
+        $crate::with_pool!($store, |pool| {
+            async {
+                let mut $tx = pool.begin().await?;
+                sqlx::query(
+                    "UPDATE organizations SET listing_version = listing_version + 1 WHERE id = $1",
+                )
+                .bind($organization_id)
+                .execute(&mut *$tx)
+                .await?;
+                let value = $body;
+                $tx.commit().await?;
+                Ok::<_, sqlx::Error>(value)
+            }
+            .await
+        })
+    };
+}
+pub(crate) use listing_write;
+
 impl Store {
     /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
     pub async fn connect(url: &str) -> StoreResult<Store> {

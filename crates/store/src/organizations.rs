@@ -28,6 +28,18 @@ impl Store {
         Ok(organization)
     }
 
+    /// The organization's listing version: it moves with every write to the
+    /// organization's connections, tools or keys. None for an unknown organization.
+    pub async fn listing_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
+        let version: Option<(i64,)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT listing_version FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(version.map(|(version,)| version))
+    }
+
     /// Whether any organization exists: the first start of an empty store creates one.
     pub async fn has_organizations(&self) -> StoreResult<bool> {
         let (exists,): (bool,) = with_pool!(self, |pool| {

@@ -18,7 +18,7 @@ pub struct TestDatabase {
 
 #[derive(Debug)]
 enum Cleanup {
-    Sqlite(#[allow(dead_code)] TempDir),
+    Sqlite(TempDir),
     Postgres { admin_url: String, database: String },
 }
 
@@ -57,6 +57,19 @@ impl TestDatabase {
                 database,
             },
         })
+    }
+
+    /// Another store over the same database with a pool of its own, as a second replica
+    /// of the service would have.
+    pub async fn another_replica(&self) -> Store {
+        let opened = match &self.cleanup {
+            Cleanup::Sqlite(dir) => Store::open_sqlite_file(&dir.path().join("test.db")).await,
+            Cleanup::Postgres {
+                admin_url,
+                database,
+            } => Store::connect(&with_database(admin_url, database)).await,
+        };
+        opened.expect("open another pool on the test database")
     }
 
     /// A fresh store of the given backend (None: PostgreSQL is not configured).

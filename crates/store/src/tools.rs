@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use crate::document::Document;
 use crate::{
-    CatalogTool, Patch, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, with_pool,
+    CatalogTool, Patch, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, listing_write,
+    with_pool,
 };
 
 /// The column list of every query of this module, as a literal for `concat!`.
@@ -173,7 +174,7 @@ impl Store {
              RETURNING ",
             tool_columns!()
         );
-        let row: Option<ToolRow> = with_pool!(self, |pool| {
+        let row: Option<ToolRow> = listing_write!(self, organization_id, |tx| {
             sqlx::query_as(sql)
                 .bind(organization_id)
                 .bind(connection_id)
@@ -184,8 +185,8 @@ impl Store {
                 .bind(set_field_map)
                 .bind(&field_map)
                 .bind(at)
-                .fetch_optional(pool)
-                .await
+                .fetch_optional(&mut *tx)
+                .await?
         })?;
         row.map(Tool::try_from).transpose()
     }
@@ -223,7 +224,7 @@ impl Store {
         enabled: bool,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        with_pool!(self, |pool| {
+        listing_write!(self, organization_id, |tx| {
             sqlx::query(
                 "UPDATE connection_tools SET is_enabled = $3, updated_at = $4 \
                  WHERE organization_id = $1 AND connection_id = $2 AND is_enabled <> $3",
@@ -232,9 +233,9 @@ impl Store {
             .bind(connection_id)
             .bind(enabled)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
-            .map(|done| done.rows_affected())
+            .map(|done| done.rows_affected())?
         })?;
         Ok(())
     }
@@ -284,8 +285,7 @@ impl Store {
                  WHERE organization_id = $1 AND id = $2"
             }
         };
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        listing_write!(self, organization_id, |tx| {
             for tool in catalog {
                 sqlx::query(upsert)
                     .bind(Uuid::now_v7())
@@ -307,7 +307,6 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await
         })?;
         Ok(())
     }

@@ -1,8 +1,12 @@
 //! Connections: the listing (the seed contract's endpoint), one connection, rename, delete.
 
 use axum::Json;
+use std::sync::Arc;
+
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use feather_domain::integration::IntegrationKey;
 use feather_service::ConnectionView;
@@ -14,6 +18,7 @@ use uuid::Uuid;
 use super::tools::ConnectionToolResponse;
 use crate::AppState;
 use crate::auth::Caller;
+use crate::conditional::Tagged;
 use crate::error::{ApiError, ErrorResponse, HttpValidationError};
 use crate::extract::{JsonBody, PathParams};
 use crate::schemas::IntegrationKeySchema;
@@ -108,12 +113,42 @@ pub struct ConnectionPatchRequest {
 pub(super) async fn list_connections(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ConnectionResponse>>, ApiError> {
-    let connections = state
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let organization_id = caller.organization_id();
+    let Some(cache) = &state.listing_cache else {
+        return Ok(render_listing(&state, organization_id)
+            .await?
+            .respond(&request));
+    };
+    // Read before the data: a listing rendered after this read is at least this new.
+    let version = state.service.listing_version(organization_id).await?;
+    let listing = match cache.get(organization_id, version) {
+        Some(cached) => cached,
+        None => {
+            let rendered = Arc::new(render_listing(&state, organization_id).await?);
+            cache.put(organization_id, version, rendered.clone());
+            rendered
+        }
+    };
+    Ok(listing.respond(&request))
+}
+
+async fn render_listing(state: &AppState, organization_id: Uuid) -> Result<Tagged, ApiError> {
+    let connections: Vec<ConnectionResponse> = state
         .service
-        .list_connections(caller.organization_id())
-        .await?;
-    Ok(Json(connections.into_iter().map(Into::into).collect()))
+        .list_connections(organization_id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    serialized(&connections)
+}
+
+fn serialized(value: &impl Serialize) -> Result<Tagged, ApiError> {
+    serde_json::to_vec(value)
+        .map(Tagged::new)
+        .map_err(|error| ApiError::Internal(error.to_string()))
 }
 
 /// Get a connection.
@@ -136,12 +171,13 @@ pub(super) async fn get_connection(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(path): PathParams<ConnectionPath>,
-) -> Result<Json<ConnectionResponse>, ApiError> {
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
     let view = state
         .service
         .get_connection(caller.organization_id(), path.connection_id)
         .await?;
-    Ok(Json(view.into()))
+    Ok(serialized(&ConnectionResponse::from(view))?.respond(&request))
 }
 
 /// Rename a connection (slug stays immutable).

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth;
+mod caching;
 mod computed;
 mod connections;
 mod contract;

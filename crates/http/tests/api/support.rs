@@ -49,7 +49,8 @@ pub struct TestApp {
     pub owner: Org,
     /// A second organization, for cross-organization tests.
     pub stranger: Org,
-    _database: TestDatabase,
+    /// The database, owned by the original app; None on a replica made from it.
+    database: Option<TestDatabase>,
 }
 
 /// How a request authenticates.
@@ -132,7 +133,24 @@ impl TestApp {
             router,
             owner,
             stranger,
-            _database: database,
+            database: Some(database),
+        }
+    }
+
+    /// Another replica of the service over this app's database: a pool, caches and router
+    /// of its own, the same organizations.
+    pub async fn replica(&self, options: feather_http::AppOptions) -> TestApp {
+        let database = self
+            .database
+            .as_ref()
+            .expect("replicas are made from the app that owns the database");
+        let service = test_service(database.another_replica().await, McpLimits::default());
+        TestApp {
+            router: feather_http::app_with(service.clone(), options),
+            service,
+            owner: self.owner.clone(),
+            stranger: self.stranger.clone(),
+            database: None,
         }
     }
 
@@ -407,6 +425,18 @@ impl Client<'_> {
         self.send(Method::GET, path, None).await
     }
 
+    /// A GET with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut request = self.request(Method::GET, path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Body::empty())
+            .expect("a well-formed test request");
+        self.app.send(request).await
+    }
+
     pub async fn delete(&self, path: &str) -> TestResponse {
         self.send(Method::DELETE, path, None).await
     }
@@ -443,13 +473,7 @@ impl Client<'_> {
         path: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> TestResponse {
-        let mut request = Request::builder().method(method).uri(path);
-        request = match &self.auth {
-            Auth::None => request,
-            Auth::ApiKey(key) => request.header("x-api-key", key),
-            Auth::Bearer(key) => request.header(AUTHORIZATION, format!("Bearer {key}")),
-            Auth::Header(name, value) => request.header(*name, value),
-        };
+        let mut request = self.request(method, path);
         let body = match body {
             None => Body::empty(),
             Some((content_type, bytes)) => {
@@ -461,6 +485,19 @@ impl Client<'_> {
         };
         let request = request.body(body).expect("a well-formed test request");
         self.app.send(request).await
+    }
+}
+
+impl Client<'_> {
+    /// A request to `path` carrying this client's credentials.
+    fn request(&self, method: Method, path: &str) -> axum::http::request::Builder {
+        let request = Request::builder().method(method).uri(path);
+        match &self.auth {
+            Auth::None => request,
+            Auth::ApiKey(key) => request.header("x-api-key", key),
+            Auth::Bearer(key) => request.header(AUTHORIZATION, format!("Bearer {key}")),
+            Auth::Header(name, value) => request.header(*name, value),
+        }
     }
 }
 

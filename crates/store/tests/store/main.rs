@@ -41,5 +41,6 @@ mod connections;
 mod fixtures;
 mod invocations;
 mod jobs;
+mod listing_version;
 mod organizations;
 mod tools;

@@ -1,0 +1,84 @@
+//! Recently checked API keys, so that authenticating a request is usually no database
+//! round trip. An entry is trusted for one second: a key revoked on another replica stops
+//! working there within that time; one revoked here is evicted at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::Principal;
+
+/// How long a checked key is trusted without asking the store again.
+const TRUST_FOR: Duration = Duration::from_secs(1);
+/// Entries kept at most: past this the cache starts over, so a flood of distinct keys
+/// cannot grow it without bound.
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    /// Key hash → the principal it proved, and when the store said so.
+    entries: Mutex<HashMap<String, (Principal, Instant)>>,
+}
+
+impl KeyCache {
+    /// The principal of a key checked less than [`TRUST_FOR`] ago.
+    pub(crate) fn get(&self, key_hash: &str) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        let (principal, checked_at) = entries.get(key_hash)?;
+        (checked_at.elapsed() < TRUST_FOR).then_some(*principal)
+    }
+
+    pub(crate) fn insert(&self, key_hash: String, principal: Principal) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key_hash, (principal, Instant::now()));
+        }
+    }
+
+    /// Forgets the key at once (it was revoked here).
+    pub(crate) fn evict(&self, key_id: Uuid) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (principal, _)| principal.key_id != key_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal() -> Principal {
+        Principal {
+            organization_id: Uuid::now_v7(),
+            key_id: Uuid::now_v7(),
+        }
+    }
+
+    #[test]
+    fn a_checked_key_is_trusted_then_evicted_on_revocation() {
+        let cache = KeyCache::default();
+        let key = principal();
+        assert_eq!(cache.get("hash"), None);
+        cache.insert("hash".to_owned(), key);
+        assert_eq!(cache.get("hash"), Some(key));
+        cache.evict(key.key_id);
+        assert_eq!(cache.get("hash"), None);
+    }
+
+    #[test]
+    fn trust_expires() {
+        let cache = KeyCache::default();
+        let key = principal();
+        cache.insert("hash".to_owned(), key);
+        if let Ok(mut entries) = cache.entries.lock()
+            && let Some(entry) = entries.get_mut("hash")
+        {
+            entry.1 = Instant::now() - TRUST_FOR;
+        }
+        assert_eq!(cache.get("hash"), None);
+    }
+}

@@ -1,0 +1,63 @@
+use feather_store::{Invocation, Store, ToolConfigPatch};
+use uuid::Uuid;
+
+use crate::fixtures;
+
+async fn version(store: &Store, organization_id: Uuid) -> i64 {
+    store
+        .listing_version(organization_id)
+        .await
+        .expect("version")
+        .expect("a known organization")
+}
+
+/// Asserts that `write` moved the organization's listing version.
+macro_rules! moves_the_version {
+    ($store:expr, $organization:expr, $what:literal, $write:expr) => {{
+        let before = version($store, $organization).await;
+        $write.await.expect($what);
+        assert!(
+            version($store, $organization).await > before,
+            "{} did not move it",
+            $what
+        );
+    }};
+}
+
+store_tests! {
+    async fn every_write_to_an_organizations_listing_moves_its_version(store) {
+        let organization = fixtures::organization(store).await;
+        let org = organization.id;
+        let other = fixtures::organization(store).await;
+        let other_version = version(store, other.id).await;
+        let connection = fixtures::connection(org, "crm", feather_store::now());
+        let at = fixtures::later(connection.created_at, 1);
+
+        moves_the_version!(store, org, "insert", store.insert_connection(&connection, None, None));
+        moves_the_version!(store, org, "sync", store.apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at));
+        let tool = store.list_connection_tools(org, connection.id).await.expect("tools")[0].clone();
+        let patch = ToolConfigPatch { is_enabled: Some(false), ..ToolConfigPatch::default() };
+        moves_the_version!(store, org, "configure", store.update_tool_config(org, connection.id, tool.id, &patch, at));
+        moves_the_version!(store, org, "bulk toggle", store.set_connection_tools_enabled(org, connection.id, true, at));
+        moves_the_version!(store, org, "rename", store.rename_connection(org, connection.id, "Sales", at));
+        moves_the_version!(store, org, "syncing", store.mark_tools_syncing(org, connection.id, at));
+        moves_the_version!(store, org, "sync failure", store.record_sync_failure(org, connection.id, "down", None, at));
+        let invocation = Invocation {
+            id: Uuid::now_v7(),
+            organization_id: org,
+            connection_id: connection.id,
+            tool_id: tool.id,
+            tool_path: tool.tool_path.clone(),
+            started_at: at,
+            duration_ms: 1,
+            outcome: "ok".to_owned(),
+            error: None,
+        };
+        moves_the_version!(store, org, "invocation", store.record_invocation(&invocation));
+        moves_the_version!(store, org, "revocation", store.revoke_api_key(org, Uuid::now_v7(), at));
+        moves_the_version!(store, org, "delete", store.delete_connection(org, connection.id));
+
+        assert_eq!(version(store, other.id).await, other_version, "another org's version moved");
+        assert_eq!(store.listing_version(Uuid::now_v7()).await.expect("version"), None);
+    }
+}
