@@ -17,6 +17,13 @@ macro_rules! connection_columns {
     };
 }
 
+/// The listing's first query: an index scan of `connections_by_organization`.
+pub(crate) const LIST_CONNECTIONS: &str = concat!(
+    "SELECT ",
+    connection_columns!(),
+    " FROM connections WHERE organization_id = $1 ORDER BY created_at, id"
+);
+
 impl Store {
     /// Inserts a new connection, with its sealed credentials and a first sync job when
     /// given, in one transaction: a connection never exists without what it was created
@@ -177,14 +184,8 @@ impl Store {
 
     /// The organization's connections, in `(created_at, id)` order.
     pub async fn list_connections(&self, organization_id: Uuid) -> StoreResult<Vec<Connection>> {
-        let sql = concat!(
-            "SELECT ",
-            connection_columns!(),
-            " FROM connections WHERE organization_id = $1 \
-             ORDER BY created_at, id"
-        );
         let connections = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
+            sqlx::query_as(LIST_CONNECTIONS)
                 .bind(organization_id)
                 .fetch_all(pool)
                 .await

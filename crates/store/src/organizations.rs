@@ -4,6 +4,9 @@ use uuid::Uuid;
 
 use crate::{Organization, Store, StoreResult, with_pool};
 
+/// The listing's freshness check: a primary-key read.
+pub(crate) const LISTING_VERSION: &str = "SELECT listing_version FROM organizations WHERE id = $1";
+
 impl Store {
     pub async fn insert_organization(&self, organization: &Organization) -> StoreResult<()> {
         with_pool!(self, |pool| {
@@ -32,7 +35,7 @@ impl Store {
     /// organization's connections, tools or keys. None for an unknown organization.
     pub async fn listing_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
         let version: Option<(i64,)> = with_pool!(self, |pool| {
-            sqlx::query_as("SELECT listing_version FROM organizations WHERE id = $1")
+            sqlx::query_as(LISTING_VERSION)
                 .bind(id)
                 .fetch_optional(pool)
                 .await

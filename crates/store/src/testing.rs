@@ -81,6 +81,56 @@ impl TestDatabase {
     }
 }
 
+impl Store {
+    /// The query plans of the listing's queries for `organization_id`, one text each, in
+    /// the order the listing runs them. On PostgreSQL sequential scans are disabled for
+    /// the explanation: a test's tiny tables would make the planner prefer them, and the
+    /// question is which index a large table's plan would use.
+    pub async fn explain_listing(
+        &self,
+        organization_id: uuid::Uuid,
+    ) -> crate::StoreResult<Vec<String>> {
+        use sqlx::Row;
+
+        let queries = [
+            crate::organizations::LISTING_VERSION,
+            crate::connections::LIST_CONNECTIONS,
+            crate::tools::LIST_ORGANIZATION_TOOLS,
+        ];
+        let mut plans = Vec::new();
+        for query in queries {
+            let plan = match &self.pool {
+                crate::Pool::Sqlite(pool) => {
+                    let rows =
+                        sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {query}")))
+                            .bind(organization_id)
+                            .fetch_all(pool)
+                            .await?;
+                    rows.iter()
+                        .map(|row| row.try_get::<String, _>("detail"))
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+                crate::Pool::Postgres(pool) => {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("SET LOCAL enable_seqscan = off")
+                        .execute(&mut *tx)
+                        .await?;
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {query}")))
+                        .bind(organization_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    tx.rollback().await?;
+                    rows.iter()
+                        .map(|row| row.try_get::<String, _>(0))
+                        .collect::<Result<Vec<_>, _>>()?
+                }
+            };
+            plans.push(plan.join("\n"));
+        }
+        Ok(plans)
+    }
+}
+
 /// `url` with its database name replaced.
 fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {

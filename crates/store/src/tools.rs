@@ -74,18 +74,21 @@ fn into_tools(rows: Vec<ToolRow>) -> StoreResult<Vec<Tool>> {
     rows.into_iter().map(Tool::try_from).collect()
 }
 
+/// The listing's second query: an index scan of `connection_tools_by_organization`, in
+/// its order.
+pub(crate) const LIST_ORGANIZATION_TOOLS: &str = concat!(
+    "SELECT ",
+    tool_columns!(),
+    " FROM connection_tools WHERE organization_id = $1 \
+     ORDER BY organization_id, connection_id, tool_path"
+);
+
 impl Store {
     /// Every tool of the organization, grouped by connection and in `tool_path` order within
     /// each: one index scan however many connections the organization has.
     pub async fn list_organization_tools(&self, organization_id: Uuid) -> StoreResult<Vec<Tool>> {
-        let sql = concat!(
-            "SELECT ",
-            tool_columns!(),
-            " FROM connection_tools WHERE organization_id = $1 \
-             ORDER BY organization_id, connection_id, tool_path"
-        );
         let rows = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
+            sqlx::query_as(LIST_ORGANIZATION_TOOLS)
                 .bind(organization_id)
                 .fetch_all(pool)
                 .await
