@@ -1,0 +1,579 @@
+//! Fixture generation.
+//!
+//! - **W1**: one organization with 5 connections × 20 tools, created through the service and
+//!   store APIs (`Service::create_organization`, `Store::insert_connection`,
+//!   `Store::apply_catalog`, `Store::update_tool_config`), so that the API key's hash and
+//!   every row are exactly what the service itself writes.
+//! - **W2**: W1's organization among `orgs` other organizations (10 connections × 20 tools
+//!   each by default: 10,000 orgs → 100,000 connections, 2,000,000 tools), bulk-loaded with
+//!   batched multi-row `INSERT`s through sqlx, one transaction per batch of organizations,
+//!   straight into the store's tables (the SQL lives here, in the bench crate).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_domain::slug::{slugify, tool_slug};
+use feather_service::{SecretBox, Service};
+use feather_store::{CatalogTool, Connection, Patch, Store, ToolConfigPatch};
+use feather_vendors::guard::UpstreamPolicy;
+use feather_vendors::{McpConnector, McpLimits};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{PgPool, QueryBuilder, SqlitePool};
+use uuid::Uuid;
+
+use crate::schemas;
+
+/// What a load run needs to know about generated fixtures; written as JSON by `fixtures`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `w1` or `w2`.
+    pub workload: String,
+    /// The store: a PostgreSQL/SQLite URL, or `None` for `<data_dir>/feather.db`.
+    pub database_url: Option<String>,
+    /// The data directory `serve` must be given (SQLite file, generated secret key).
+    pub data_dir: PathBuf,
+    /// The W1 organization, whose listing is requested.
+    pub organization_id: Uuid,
+    /// Its API key in plain text (a throwaway fixture key).
+    pub api_key: String,
+    pub organizations: u64,
+    pub connections: u64,
+    pub tools: u64,
+    /// Wall-clock time of the generation, seconds.
+    pub generated_in_secs: f64,
+}
+
+/// Where to write.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl Target {
+    /// The SQLite file `serve --data-dir` uses when no database URL is given.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("feather.db")
+    }
+
+    /// Opens (and migrates) the store exactly as `serve` will.
+    pub async fn open_store(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("could not create {}", self.data_dir.display()))?;
+        Ok(match &self.database_url {
+            Some(url) => Store::connect(url)
+                .await
+                .context("could not open the store")?,
+            None => Store::open_sqlite_file(&self.sqlite_path())
+                .await
+                .context("could not open the SQLite store")?,
+        })
+    }
+}
+
+/// The service over `store`. The fixtures never reach an upstream, so the MCP connector is
+/// the real one with an empty allow-list.
+pub fn service(store: Store) -> anyhow::Result<Service> {
+    let policy = UpstreamPolicy::with_allow_list("").context("upstream policy")?;
+    let connector = McpConnector::new(&policy, McpLimits::default()).context("MCP connector")?;
+    Ok(Service::new(
+        store,
+        SecretBox::new(SecretBox::generate_key()),
+        Arc::new(connector),
+    ))
+}
+
+fn vendor_of(key: IntegrationKey) -> Vendor {
+    key.spec().vendor
+}
+
+fn metadata_of(key: IntegrationKey, index: usize) -> Map<String, Value> {
+    let mut metadata = Map::new();
+    if key == IntegrationKey::CustomMcp {
+        metadata.insert(
+            "server_url".into(),
+            json!(format!("https://mcp{index}.example.com/mcp")),
+        );
+        metadata.insert("transport".into(), json!("streamable_http"));
+        metadata.insert("auth_type".into(), json!("bearer"));
+    }
+    metadata
+}
+
+/// A synced, active connection row (the `index`-th of its organization).
+fn connection_row(
+    organization_id: Uuid,
+    index: usize,
+    at: DateTime<Utc>,
+) -> (Connection, IntegrationKey) {
+    let key = schemas::integration(index);
+    let nickname = format!("{} {}", key.spec().display_name, index + 1);
+    let id = Uuid::now_v7();
+    let vendor = vendor_of(key);
+    let connection = Connection {
+        id,
+        organization_id,
+        integration_key: key,
+        nickname_slug: slugify(&nickname),
+        nickname,
+        vendor,
+        vendor_connection_id: (vendor == Vendor::Nango).then(|| format!("nango-{}", id.simple())),
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        tools_status: ToolsStatus::Synced,
+        tools_synced_at: Some(at),
+        connected_at: Some(at),
+        last_refreshed_at: Some(at),
+        last_used_at: None,
+        metadata: metadata_of(key, index),
+        created_at: at,
+        updated_at: at,
+    };
+    (connection, key)
+}
+
+/// Creates the W1 organization through the service and store APIs. Returns its id and key.
+pub async fn generate_w1(store: &Store) -> anyhow::Result<(Uuid, String)> {
+    let service = service(store.clone())?;
+    let (organization, key) = service
+        .create_organization("Bench W1")
+        .await
+        .map_err(|error| anyhow::anyhow!("create_organization: {error:?}"))?;
+    for index in 0..schemas::W1_CONNECTIONS {
+        // Distinct microsecond timestamps keep the listing order (created_at, id) stable.
+        let at = feather_store::now() + chrono::Duration::microseconds(index as i64);
+        let (mut connection, _) = connection_row(organization.id, index, at);
+        // `apply_catalog` marks it synced, as a real first sync would.
+        connection.tools_status = ToolsStatus::Pending;
+        connection.tools_synced_at = None;
+        store
+            .insert_connection(&connection, None, None)
+            .await
+            .context("insert_connection")?;
+        let tools = schemas::connection_tools(schemas::TOOLS_PER_CONNECTION, index);
+        let catalog: Vec<CatalogTool> = tools
+            .iter()
+            .map(|tool| CatalogTool {
+                tool_path: tool.tool_path.clone(),
+                slug: tool_slug(&connection.nickname_slug, &tool.tool_path),
+                display_name: tool.display_name.clone(),
+                description: Some(tool.description.clone()),
+                input_schema: tool.input_schema.clone(),
+                response_schema: tool.response_schema.clone(),
+            })
+            .collect();
+        store
+            .apply_catalog(organization.id, connection.id, &catalog, at)
+            .await
+            .context("apply_catalog")?;
+        let stored = store
+            .list_connection_tools(organization.id, connection.id)
+            .await
+            .context("list_connection_tools")?;
+        for tool in &tools {
+            let (Some(defaults), Some(field_map)) =
+                (&tool.input_defaults, &tool.response_field_map)
+            else {
+                continue;
+            };
+            let Some(row) = stored.iter().find(|row| row.tool_path == tool.tool_path) else {
+                bail!("tool {} was not stored", tool.tool_path);
+            };
+            let patch = ToolConfigPatch {
+                is_enabled: None,
+                input_defaults: Patch::Set(defaults.clone()),
+                response_field_map: Patch::Set(field_map.clone()),
+            };
+            store
+                .update_tool_config(organization.id, connection.id, row.id, &patch, at)
+                .await
+                .context("update_tool_config")?;
+        }
+    }
+    Ok((organization.id, key.plain_text_key))
+}
+
+/// The shape of the W2 background population.
+#[derive(Debug, Clone, Copy)]
+pub struct W2Shape {
+    pub orgs: usize,
+    pub connections_per_org: usize,
+    pub tools_per_connection: usize,
+    /// Organizations per transaction.
+    pub batch_orgs: usize,
+    /// Batches in flight at once (PostgreSQL only; SQLite has one writer).
+    pub jobs: usize,
+}
+
+impl Default for W2Shape {
+    fn default() -> Self {
+        W2Shape {
+            orgs: 10_000,
+            connections_per_org: 10,
+            tools_per_connection: 20,
+            batch_orgs: 50,
+            jobs: 2,
+        }
+    }
+}
+
+/// Rows per multi-row `INSERT` of tools: 15 binds each, well under both engines' limits
+/// (65,535 on PostgreSQL, 32,766 on SQLite).
+const TOOL_ROWS_PER_STATEMENT: usize = 1_000;
+const CONNECTION_ROWS_PER_STATEMENT: usize = 1_000;
+
+#[derive(Debug, Clone)]
+enum BulkPool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, `$json`/`$jsonb` to the casts a
+/// text parameter needs to land in a json/jsonb column (none on SQLite).
+macro_rules! on_pool {
+    ($bulk:expr, |$pool:ident, $json:ident, $jsonb:ident| $body:expr) => {
+        match $bulk {
+            BulkPool::Postgres($pool) => {
+                let $json = "::json";
+                let $jsonb = "::jsonb";
+                $body
+            }
+            BulkPool::Sqlite($pool) => {
+                let $json = "";
+                let $jsonb = "";
+                $body
+            }
+        }
+    };
+}
+
+/// Pre-serialized documents shared by many rows.
+#[derive(Debug)]
+struct SharedDocs {
+    response_schema: String,
+    input_defaults: String,
+    response_field_map: String,
+}
+
+struct OrgRow {
+    id: Uuid,
+    name: String,
+    at: DateTime<Utc>,
+}
+
+struct KeyRow {
+    id: Uuid,
+    organization_id: Uuid,
+    prefix: String,
+    hash: String,
+    at: DateTime<Utc>,
+}
+
+struct ToolRow {
+    id: Uuid,
+    connection_id: Uuid,
+    organization_id: Uuid,
+    tool_path: String,
+    slug: String,
+    display_name: String,
+    description: String,
+    input_schema: String,
+    response_schema: Option<String>,
+    input_defaults: Option<String>,
+    response_field_map: Option<String>,
+    at: DateTime<Utc>,
+}
+
+/// One transaction's worth of rows.
+struct Batch {
+    orgs: Vec<OrgRow>,
+    keys: Vec<KeyRow>,
+    connections: Vec<Connection>,
+    tools: Vec<ToolRow>,
+}
+
+fn build_batch(first_org: usize, count: usize, shape: &W2Shape, docs: &SharedDocs) -> Batch {
+    let base = feather_store::now();
+    let mut batch = Batch {
+        orgs: Vec::with_capacity(count),
+        keys: Vec::with_capacity(count),
+        connections: Vec::with_capacity(count * shape.connections_per_org),
+        tools: Vec::with_capacity(count * shape.connections_per_org * shape.tools_per_connection),
+    };
+    for org_index in first_org..first_org + count {
+        let organization_id = Uuid::now_v7();
+        batch.orgs.push(OrgRow {
+            id: organization_id,
+            name: format!("Background org {org_index}"),
+            at: base,
+        });
+        // A key per org, so that the key lookup's index has a realistic size. The hash is
+        // random: nobody can authenticate as these orgs.
+        let key_id = Uuid::new_v4();
+        batch.keys.push(KeyRow {
+            id: key_id,
+            organization_id,
+            prefix: format!("fth_{}", &key_id.simple().to_string()[..8]),
+            hash: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
+            at: base,
+        });
+        for index in 0..shape.connections_per_org {
+            let at = base + chrono::Duration::microseconds(index as i64);
+            let (connection, _) = connection_row(organization_id, index, at);
+            let salt = org_index * shape.connections_per_org + index;
+            let input_schema = schemas::input_schema(salt).to_string();
+            for tool_index in 0..shape.tools_per_connection {
+                let tool = schemas::tool(tool_index, salt);
+                let configured = schemas::has_operator_config(tool_index);
+                batch.tools.push(ToolRow {
+                    id: Uuid::now_v7(),
+                    connection_id: connection.id,
+                    organization_id,
+                    slug: tool_slug(&connection.nickname_slug, &tool.tool_path),
+                    tool_path: tool.tool_path,
+                    display_name: tool.display_name,
+                    description: tool.description,
+                    input_schema: input_schema.clone(),
+                    response_schema: schemas::has_response_schema(tool_index)
+                        .then(|| docs.response_schema.clone()),
+                    input_defaults: configured.then(|| docs.input_defaults.clone()),
+                    response_field_map: configured.then(|| docs.response_field_map.clone()),
+                    at,
+                });
+            }
+            batch.connections.push(connection);
+        }
+    }
+    batch
+}
+
+async fn write_batch(pool: &BulkPool, batch: Batch) -> anyhow::Result<()> {
+    on_pool!(pool, |pool, json, jsonb| {
+        let mut tx = pool.begin().await?;
+        let mut insert = QueryBuilder::new("INSERT INTO organizations (id, name, created_at) ");
+        insert.push_values(&batch.orgs, |mut row, org| {
+            row.push_bind(org.id)
+                .push_bind(org.name.clone())
+                .push_bind(org.at);
+        });
+        insert.build().execute(&mut *tx).await?;
+
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO api_keys (id, organization_id, name, key_prefix, key_hash, scopes, \
+             created_at) ",
+        );
+        insert.push_values(&batch.keys, |mut row, key| {
+            row.push_bind(key.id)
+                .push_bind(key.organization_id)
+                .push_bind("Background key")
+                .push_bind(key.prefix.clone())
+                .push_bind(key.hash.clone())
+                .push_bind("[]")
+                .push_unseparated(jsonb)
+                .push_bind(key.at);
+        });
+        insert.build().execute(&mut *tx).await?;
+
+        for chunk in batch.connections.chunks(CONNECTION_ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO connections (id, organization_id, integration_key, nickname, \
+                 nickname_slug, vendor, vendor_connection_id, status, status_reason, \
+                 tools_status, tools_synced_at, connected_at, last_refreshed_at, last_used_at, \
+                 metadata, created_at, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, c| {
+                row.push_bind(c.id)
+                    .push_bind(c.organization_id)
+                    .push_bind(c.integration_key.as_str())
+                    .push_bind(c.nickname.clone())
+                    .push_bind(c.nickname_slug.clone())
+                    .push_bind(c.vendor.as_str())
+                    .push_bind(c.vendor_connection_id.clone())
+                    .push_bind(c.status.as_str())
+                    .push_bind(c.status_reason.clone())
+                    .push_bind(c.tools_status.as_str())
+                    .push_bind(c.tools_synced_at)
+                    .push_bind(c.connected_at)
+                    .push_bind(c.last_refreshed_at)
+                    .push_bind(c.last_used_at)
+                    .push_bind(Value::Object(c.metadata.clone()).to_string())
+                    .push_unseparated(jsonb)
+                    .push_bind(c.created_at)
+                    .push_bind(c.updated_at);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+
+        for chunk in batch.tools.chunks(TOOL_ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO connection_tools (id, connection_id, organization_id, tool_path, \
+                 slug, display_name, description, input_schema, response_schema, is_enabled, \
+                 input_defaults, response_field_map, last_seen_at, created_at, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, t| {
+                row.push_bind(t.id)
+                    .push_bind(t.connection_id)
+                    .push_bind(t.organization_id)
+                    .push_bind(t.tool_path.clone())
+                    .push_bind(t.slug.clone())
+                    .push_bind(t.display_name.clone())
+                    .push_bind(t.description.clone())
+                    .push_bind(t.input_schema.clone())
+                    .push_unseparated(json)
+                    .push_bind(t.response_schema.clone())
+                    .push_unseparated(json)
+                    .push_bind(true)
+                    .push_bind(t.input_defaults.clone())
+                    .push_unseparated(json)
+                    .push_bind(t.response_field_map.clone())
+                    .push_unseparated(json)
+                    .push_bind(t.at)
+                    .push_bind(t.at)
+                    .push_bind(t.at);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        anyhow::Ok(())
+    })
+}
+
+async fn bulk_pool(target: &Target) -> anyhow::Result<BulkPool> {
+    Ok(match &target.database_url {
+        Some(url) if url.starts_with("postgres") => BulkPool::Postgres(
+            PgPoolOptions::new()
+                .max_connections(4)
+                .connect(url)
+                .await
+                .context("could not connect to PostgreSQL")?,
+        ),
+        _ => {
+            let options = match &target.database_url {
+                Some(url) => url.parse::<SqliteConnectOptions>()?,
+                None => SqliteConnectOptions::new().filename(target.sqlite_path()),
+            };
+            BulkPool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(
+                        options
+                            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                            .foreign_keys(true),
+                    )
+                    .await
+                    .context("could not open SQLite")?,
+            )
+        }
+    })
+}
+
+/// Bulk-loads the W2 background organizations. Returns the rows written (orgs,
+/// connections, tools). Prints progress to stderr every ~5 s.
+pub async fn generate_w2_background(
+    target: &Target,
+    shape: W2Shape,
+) -> anyhow::Result<(u64, u64, u64)> {
+    let pool = bulk_pool(target).await?;
+    let jobs = match pool {
+        BulkPool::Postgres(_) => shape.jobs.max(1),
+        BulkPool::Sqlite(_) => 1,
+    };
+    let docs = Arc::new(SharedDocs {
+        response_schema: schemas::response_schema().to_string(),
+        input_defaults: serde_json::to_string(&schemas::input_defaults())?,
+        response_field_map: schemas::response_field_map().to_string(),
+    });
+    let batch_orgs = shape.batch_orgs.max(1);
+    let batches: Vec<(usize, usize)> = (0..shape.orgs)
+        .step_by(batch_orgs)
+        .map(|first| (first, batch_orgs.min(shape.orgs - first)))
+        .collect();
+    let total = batches.len();
+    let queue = Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..jobs {
+        let queue = Arc::clone(&queue);
+        let docs = Arc::clone(&docs);
+        let pool = pool.clone();
+        let done = Arc::clone(&done);
+        workers.push(tokio::spawn(async move {
+            let mut last_report = Instant::now();
+            loop {
+                let next = queue
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("batch queue poisoned"))?
+                    .next();
+                let Some((first, count)) = next else { break };
+                let docs = Arc::clone(&docs);
+                let batch =
+                    tokio::task::spawn_blocking(move || build_batch(first, count, &shape, &docs))
+                        .await?;
+                write_batch(&pool, batch).await?;
+                let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if last_report.elapsed() > Duration::from_secs(5) {
+                    last_report = Instant::now();
+                    eprintln!(
+                        "  w2: {finished}/{total} batches ({:.0} s)",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for worker in workers {
+        worker.await??;
+    }
+    eprintln!(
+        "  w2: rows written in {:.1} s; analyzing",
+        started.elapsed().as_secs_f64()
+    );
+    on_pool!(&pool, |pool, _json, _jsonb| {
+        sqlx::query("ANALYZE").execute(pool).await?;
+        pool.close().await;
+    });
+    let orgs = shape.orgs as u64;
+    let connections = orgs * shape.connections_per_org as u64;
+    Ok((
+        orgs,
+        connections,
+        connections * shape.tools_per_connection as u64,
+    ))
+}
+
+/// Fails when the target store already holds organizations: fixtures go into a fresh store.
+pub async fn ensure_empty(store: &Store) -> anyhow::Result<()> {
+    if store.has_organizations().await? {
+        bail!(
+            "the target store already has organizations: generate fixtures into a fresh data \
+             directory or an empty database"
+        );
+    }
+    Ok(())
+}
+
+/// Writes `manifest` as pretty JSON to `path`.
+pub fn write_manifest(path: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, serde_json::to_vec_pretty(manifest)?)
+        .with_context(|| format!("could not write {}", path.display()))
+}
+
+/// Reads a manifest written by [`write_manifest`].
+pub fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a manifest", path.display()))
+}

@@ -1,0 +1,379 @@
+//! The load run: the service under each workload, alternated with an nginx baseline, and
+//! the table of results.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use hyper::header::{ETAG, HeaderName, HeaderValue, IF_NONE_MATCH};
+use serde::Serialize;
+
+use crate::fixtures::Manifest;
+use crate::load::{self, LoadResult, Target};
+use crate::procs::{self, ServeSpec};
+
+/// The listing every phase requests.
+pub const LISTING: &str = "/v1/integrations/connections";
+/// The switch the service will honour to bypass its listing cache (every request a miss).
+pub const CACHE_SWITCH: (&str, &str) = ("FEATHER_LISTING_CACHE", "off");
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub service_binary: PathBuf,
+    pub w1: Manifest,
+    pub w2: Option<Manifest>,
+    /// Measured time per phase (split over `rounds` when alternating with nginx).
+    pub duration: Duration,
+    /// Unmeasured load before each measurement.
+    pub warmup: Duration,
+    pub concurrency: usize,
+    /// W1 warm and nginx alternate this many times.
+    pub rounds: usize,
+    /// nginx binary; `None` skips the static baseline.
+    pub nginx: Option<PathBuf>,
+    /// Scratch directory: service logs, nginx prefix.
+    pub work_dir: PathBuf,
+}
+
+/// One line of the result table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub workload: String,
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// VmHWM of the serving process(es), KiB.
+    pub peak_rss_kib: Option<u64>,
+    /// This row's req/s over nginx's (the static file); `None` without a baseline.
+    pub ratio_vs_nginx: Option<f64>,
+    pub requests: u64,
+    pub errors: u64,
+    pub statuses: std::collections::BTreeMap<u16, u64>,
+    pub bytes_per_response: u64,
+    pub note: String,
+}
+
+impl Row {
+    fn measured(workload: &str, result: &LoadResult, peak_rss_kib: Option<u64>) -> Row {
+        Row {
+            workload: workload.to_owned(),
+            requests_per_sec: result.requests_per_sec(),
+            p50_ms: result.quantile_ms(0.50),
+            p99_ms: result.quantile_ms(0.99),
+            max_ms: result.quantile_ms(1.0),
+            peak_rss_kib,
+            ratio_vs_nginx: None,
+            requests: result.requests,
+            errors: result.errors,
+            statuses: result.statuses.clone(),
+            bytes_per_response: result.body_bytes.checked_div(result.requests).unwrap_or(0),
+            note: String::new(),
+        }
+    }
+
+    fn skipped(workload: &str, note: String) -> Row {
+        Row {
+            workload: workload.to_owned(),
+            requests_per_sec: f64::NAN,
+            p50_ms: f64::NAN,
+            p99_ms: f64::NAN,
+            max_ms: f64::NAN,
+            peak_rss_kib: None,
+            ratio_vs_nginx: None,
+            requests: 0,
+            errors: 0,
+            statuses: Default::default(),
+            bytes_per_response: 0,
+            note,
+        }
+    }
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub concurrency: usize,
+    pub duration_secs: f64,
+    pub warmup_secs: f64,
+    pub rounds: usize,
+    pub w1_body_bytes: usize,
+    pub rows: Vec<Row>,
+}
+
+fn api_key_header(key: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+    Ok((
+        HeaderName::from_static("x-api-key"),
+        HeaderValue::from_str(key).context("the API key is not a header value")?,
+    ))
+}
+
+fn serve_spec(
+    settings: &RunSettings,
+    manifest: &Manifest,
+    env: Vec<(String, String)>,
+) -> ServeSpec {
+    ServeSpec {
+        binary: settings.service_binary.clone(),
+        data_dir: manifest.data_dir.clone(),
+        database_url: manifest.database_url.clone(),
+        env,
+        log: settings.work_dir.join("service.log"),
+    }
+}
+
+/// Peak RSS of a process and its direct children (nginx: master + workers).
+fn tree_peak_kib(pid: u32) -> Option<u64> {
+    let own = procs::status_kib(pid, "VmHWM")?;
+    let children: u64 = procs::children_of(pid)
+        .into_iter()
+        .filter_map(|child| procs::status_kib(child, "VmHWM"))
+        .sum();
+    Some(own + children)
+}
+
+/// Warms up, then measures, `target`.
+async fn measure(target: &Target, settings: &RunSettings, duration: Duration) -> LoadResult {
+    if !settings.warmup.is_zero() {
+        let _ = load::run(target, settings.concurrency, settings.warmup).await;
+    }
+    load::run(target, settings.concurrency, duration).await
+}
+
+/// A phase against a fresh service process: start, probe, load, read VmHWM, stop.
+async fn service_phase(
+    settings: &RunSettings,
+    workload: &str,
+    manifest: &Manifest,
+    env: Vec<(String, String)>,
+    conditional: bool,
+) -> anyhow::Result<Row> {
+    let (mut service, address) = procs::start_service(&serve_spec(settings, manifest, env)).await?;
+    let mut target = Target {
+        address,
+        path: LISTING.to_owned(),
+        headers: vec![api_key_header(&manifest.api_key)?],
+    };
+    let (status, headers, body) = load::fetch_once(&target).await?;
+    if status != 200 {
+        bail!(
+            "{workload}: the listing answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let mut note = format!("{} B body", body.len());
+    if conditional {
+        let Some(etag) = headers.get(ETAG).cloned() else {
+            service.stop();
+            return Ok(Row::skipped(
+                workload,
+                "skipped: the service sends no ETag yet".into(),
+            ));
+        };
+        target.headers.push((IF_NONE_MATCH, etag));
+        note = "If-None-Match: <etag>".into();
+    }
+    let result = measure(&target, settings, settings.duration).await;
+    service.check_alive()?;
+    let peak = procs::status_kib(service.pid(), "VmHWM");
+    service.stop();
+    let mut row = Row::measured(workload, &result, peak);
+    if conditional {
+        let not_modified = result.statuses.get(&304).copied().unwrap_or(0);
+        note = format!(
+            "{note}; {:.1}% 304",
+            100.0 * not_modified as f64 / result.requests.max(1) as f64
+        );
+    }
+    row.note = note;
+    Ok(row)
+}
+
+/// W1 warm alternated with nginx serving the byte-identical body. Returns (service, nginx).
+async fn warm_with_baseline(settings: &RunSettings) -> anyhow::Result<(Row, Option<Row>, usize)> {
+    let manifest = &settings.w1;
+    let (mut service, address) =
+        procs::start_service(&serve_spec(settings, manifest, Vec::new())).await?;
+    let service_target = Target {
+        address,
+        path: LISTING.to_owned(),
+        headers: vec![api_key_header(&manifest.api_key)?],
+    };
+    let (status, _, body) = load::fetch_once(&service_target).await?;
+    if status != 200 {
+        bail!(
+            "W1: the listing answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let mut nginx = match &settings.nginx {
+        Some(binary) => {
+            // Its own world-readable directory: nginx's workers may run as an
+            // unprivileged user that cannot enter the (private) scratch directory.
+            let prefix = tempfile::Builder::new()
+                .prefix("feather-bench-nginx-")
+                .tempdir()?;
+            std::fs::set_permissions(prefix.path(), std::fs::Permissions::from_mode(0o755))?;
+            let (guard, nginx_address) =
+                procs::start_nginx(binary, prefix.path(), LISTING, &body).await?;
+            let target = Target {
+                address: nginx_address,
+                path: LISTING.to_owned(),
+                headers: Vec::new(),
+            };
+            let (_, _, served) = load::fetch_once(&target).await?;
+            if served != body {
+                bail!("nginx does not serve the byte-identical W1 body");
+            }
+            Some((guard, target, prefix))
+        }
+        None => None,
+    };
+    let rounds = settings.rounds.max(1);
+    let slice = settings.duration / rounds as u32;
+    let mut service_total = LoadResult::default();
+    let mut nginx_total = LoadResult::default();
+    if !settings.warmup.is_zero() {
+        let _ = load::run(&service_target, settings.concurrency, settings.warmup).await;
+        if let Some((_, target, _)) = &nginx {
+            let _ = load::run(target, settings.concurrency, settings.warmup).await;
+        }
+    }
+    for _ in 0..rounds {
+        service_total.merge(load::run(&service_target, settings.concurrency, slice).await);
+        if let Some((_, target, _)) = &nginx {
+            nginx_total.merge(load::run(target, settings.concurrency, slice).await);
+        }
+    }
+    service.check_alive()?;
+    let service_peak = procs::status_kib(service.pid(), "VmHWM");
+    service.stop();
+    let mut service_row = Row::measured("W1 warm", &service_total, service_peak);
+    service_row.note = format!("{} B body", body.len());
+    let nginx_row = match nginx.as_mut() {
+        Some((guard, _, _)) => {
+            guard.check_alive()?;
+            let peak = tree_peak_kib(guard.pid());
+            guard.stop();
+            let mut row = Row::measured("nginx static (same body)", &nginx_total, peak);
+            row.ratio_vs_nginx = Some(1.0);
+            row.note = "master + 2 workers".into();
+            Some(row)
+        }
+        None => None,
+    };
+    Ok((service_row, nginx_row, body.len()))
+}
+
+/// Runs every phase and returns the report.
+pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
+    std::fs::create_dir_all(&settings.work_dir)?;
+    eprintln!("phase: W1 warm, alternated with nginx");
+    let (warm, nginx, body_bytes) = warm_with_baseline(settings).await?;
+    let mut rows = vec![warm];
+    eprintln!(
+        "phase: W1 cache bypassed ({}={})",
+        CACHE_SWITCH.0, CACHE_SWITCH.1
+    );
+    let mut bypass = service_phase(
+        settings,
+        "W1 cache off",
+        &settings.w1,
+        vec![(CACHE_SWITCH.0.into(), CACHE_SWITCH.1.into())],
+        false,
+    )
+    .await?;
+    bypass.note = format!("{}; {}={}", bypass.note, CACHE_SWITCH.0, CACHE_SWITCH.1);
+    rows.push(bypass);
+    eprintln!("phase: W1 conditional (If-None-Match)");
+    rows.push(service_phase(settings, "W1 conditional", &settings.w1, Vec::new(), true).await?);
+    match &settings.w2 {
+        Some(w2) => {
+            eprintln!("phase: W2");
+            let mut row = service_phase(settings, "W2", w2, Vec::new(), false).await?;
+            row.note = format!(
+                "{}; {} orgs, {} tools",
+                row.note, w2.organizations, w2.tools
+            );
+            rows.push(row);
+        }
+        None => rows.push(Row::skipped(
+            "W2",
+            "skipped: no W2 fixtures (set FEATHER_BENCH_DATABASE_URL)".into(),
+        )),
+    }
+    if let Some(nginx) = nginx {
+        for row in &mut rows {
+            if row.requests > 0 && nginx.requests_per_sec > 0.0 {
+                row.ratio_vs_nginx = Some(row.requests_per_sec / nginx.requests_per_sec);
+            }
+        }
+        rows.push(nginx);
+    }
+    Ok(Report {
+        concurrency: settings.concurrency,
+        duration_secs: settings.duration.as_secs_f64(),
+        warmup_secs: settings.warmup.as_secs_f64(),
+        rounds: settings.rounds,
+        w1_body_bytes: body_bytes,
+        rows,
+    })
+}
+
+fn cell(value: f64, decimals: usize) -> String {
+    if value.is_finite() {
+        format!("{value:.decimals$}")
+    } else {
+        "-".into()
+    }
+}
+
+/// The table printed at the end of a run.
+pub fn table(report: &Report) -> String {
+    let mut out = format!(
+        "\nfeather-bench: GET {LISTING}, concurrency {}, {} s measured per phase (+{} s warm-up), \
+         W1 body {} B\n\n",
+        report.concurrency, report.duration_secs, report.warmup_secs, report.w1_body_bytes
+    );
+    out.push_str(&format!(
+        "{:<26} {:>10} {:>9} {:>9} {:>11} {:>9}  {}\n",
+        "workload", "req/s", "p50 ms", "p99 ms", "peak RSS", "vs nginx", "notes"
+    ));
+    out.push_str(&format!("{}\n", "-".repeat(100)));
+    for row in &report.rows {
+        let rss = row
+            .peak_rss_kib
+            .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+            .unwrap_or_else(|| "-".into());
+        let ratio = row
+            .ratio_vs_nginx
+            .map(|r| format!("{r:.3}"))
+            .unwrap_or_else(|| "-".into());
+        let mut note = row.note.clone();
+        if row.errors > 0 {
+            note = format!("{note}; {} errors", row.errors);
+        }
+        let unexpected: u64 = row
+            .statuses
+            .iter()
+            .filter(|(status, _)| !matches!(**status, 200 | 304))
+            .map(|(_, count)| *count)
+            .sum();
+        if unexpected > 0 {
+            note = format!("{note}; statuses {:?}", row.statuses);
+        }
+        out.push_str(&format!(
+            "{:<26} {:>10} {:>9} {:>9} {:>11} {:>9}  {}\n",
+            row.workload,
+            cell(row.requests_per_sec, 0),
+            cell(row.p50_ms, 2),
+            cell(row.p99_ms, 2),
+            rss,
+            ratio,
+            note
+        ));
+    }
+    out
+}
