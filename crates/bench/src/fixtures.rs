@@ -9,6 +9,7 @@
 //!   batched multi-row `INSERT`s through sqlx, one transaction per batch of organizations,
 //!   straight into the store's tables (the SQL lives here, in the bench crate).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_domain::slug::{slugify, tool_slug};
+use feather_domain::tool_view::{DERIVATION_REVISION, derive_tool_view};
 use feather_service::{SecretBox, Service};
 use feather_store::{CatalogTool, Connection, Patch, Store, ToolConfigPatch};
 use feather_vendors::guard::UpstreamPolicy;
@@ -224,7 +226,7 @@ impl Default for W2Shape {
     }
 }
 
-/// Rows per multi-row `INSERT` of tools: 15 binds each, well under both engines' limits
+/// Rows per multi-row `INSERT` of tools: 21 binds each, well under both engines' limits
 /// (65,535 on PostgreSQL, 32,766 on SQLite).
 const TOOL_ROWS_PER_STATEMENT: usize = 1_000;
 const CONNECTION_ROWS_PER_STATEMENT: usize = 1_000;
@@ -262,6 +264,40 @@ struct SharedDocs {
     response_field_map: String,
 }
 
+/// A tool's derived view columns (the store writes them with every sync and PATCH; the bulk
+/// loader derives them with the same domain function), serialized.
+struct DerivedRow {
+    revision: i32,
+    default_count: i32,
+    pinned_count: i32,
+    stale_input_fields: String,
+    stale_field_paths: String,
+    merged_input_preview: Option<String>,
+}
+
+impl DerivedRow {
+    fn derive(input_schema: &Value, configured: bool, with_response_schema: bool) -> DerivedRow {
+        let defaults = configured.then(schemas::input_defaults);
+        let field_map = configured.then(schemas::response_field_map);
+        let response_schema = with_response_schema.then(schemas::response_schema);
+        let view = derive_tool_view(
+            input_schema,
+            defaults.as_ref(),
+            response_schema.as_ref(),
+            field_map.as_ref(),
+        );
+        let count = |count: usize| i32::try_from(count).unwrap_or(i32::MAX);
+        DerivedRow {
+            revision: DERIVATION_REVISION,
+            default_count: count(view.default_count),
+            pinned_count: count(view.pinned_count),
+            stale_input_fields: json!(view.stale_input_fields).to_string(),
+            stale_field_paths: json!(view.stale_field_paths).to_string(),
+            merged_input_preview: view.merged_input_preview.map(|preview| preview.to_string()),
+        }
+    }
+}
+
 struct OrgRow {
     id: Uuid,
     name: String,
@@ -288,6 +324,7 @@ struct ToolRow {
     response_schema: Option<String>,
     input_defaults: Option<String>,
     response_field_map: Option<String>,
+    derived: Arc<DerivedRow>,
     at: DateTime<Utc>,
 }
 
@@ -328,10 +365,25 @@ fn build_batch(first_org: usize, count: usize, shape: &W2Shape, docs: &SharedDoc
             let at = base + chrono::Duration::microseconds(index as i64);
             let (connection, _) = connection_row(organization_id, index, at);
             let salt = org_index * shape.connections_per_org + index;
-            let input_schema = schemas::input_schema(salt).to_string();
+            let schema = schemas::input_schema(salt);
+            let input_schema = schema.to_string();
+            // The connection's tools share one input schema: one view per combination of
+            // operator configuration and response schema.
+            let mut views: HashMap<(bool, bool), Arc<DerivedRow>> = HashMap::new();
             for tool_index in 0..shape.tools_per_connection {
                 let tool = schemas::tool(tool_index, salt);
                 let configured = schemas::has_operator_config(tool_index);
+                let with_response_schema = schemas::has_response_schema(tool_index);
+                let derived = views
+                    .entry((configured, with_response_schema))
+                    .or_insert_with(|| {
+                        Arc::new(DerivedRow::derive(
+                            &schema,
+                            configured,
+                            with_response_schema,
+                        ))
+                    })
+                    .clone();
                 batch.tools.push(ToolRow {
                     id: Uuid::now_v7(),
                     connection_id: connection.id,
@@ -341,10 +393,10 @@ fn build_batch(first_org: usize, count: usize, shape: &W2Shape, docs: &SharedDoc
                     display_name: tool.display_name,
                     description: tool.description,
                     input_schema: input_schema.clone(),
-                    response_schema: schemas::has_response_schema(tool_index)
-                        .then(|| docs.response_schema.clone()),
+                    response_schema: with_response_schema.then(|| docs.response_schema.clone()),
                     input_defaults: configured.then(|| docs.input_defaults.clone()),
                     response_field_map: configured.then(|| docs.response_field_map.clone()),
+                    derived,
                     at,
                 });
             }
@@ -415,7 +467,9 @@ async fn write_batch(pool: &BulkPool, batch: Batch) -> anyhow::Result<()> {
             let mut insert = QueryBuilder::new(
                 "INSERT INTO connection_tools (id, connection_id, organization_id, tool_path, \
                  slug, display_name, description, input_schema, response_schema, is_enabled, \
-                 input_defaults, response_field_map, last_seen_at, created_at, updated_at) ",
+                 input_defaults, response_field_map, last_seen_at, created_at, updated_at, \
+                 view_revision, default_count, pinned_count, stale_input_fields, \
+                 stale_field_paths, merged_input_preview) ",
             );
             insert.push_values(chunk, |mut row, t| {
                 row.push_bind(t.id)
@@ -436,7 +490,16 @@ async fn write_batch(pool: &BulkPool, batch: Batch) -> anyhow::Result<()> {
                     .push_unseparated(json)
                     .push_bind(t.at)
                     .push_bind(t.at)
-                    .push_bind(t.at);
+                    .push_bind(t.at)
+                    .push_bind(t.derived.revision)
+                    .push_bind(t.derived.default_count)
+                    .push_bind(t.derived.pinned_count)
+                    .push_bind(t.derived.stale_input_fields.clone())
+                    .push_unseparated(json)
+                    .push_bind(t.derived.stale_field_paths.clone())
+                    .push_unseparated(json)
+                    .push_bind(t.derived.merged_input_preview.clone())
+                    .push_unseparated(json);
             });
             insert.build().execute(&mut *tx).await?;
         }

@@ -9,3 +9,4 @@ pub mod integration;
 pub mod invocation;
 pub mod schema;
 pub mod slug;
+pub mod tool_view;

@@ -6,12 +6,12 @@ use feather_domain::field_map::parse_field_map;
 use feather_domain::input_config::{FieldError, parse_input_defaults};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_domain::slug::{Nickname, NicknameError, first_free_slug};
-use feather_store::{Connection, Patch, StoreError, Tool, ToolConfigPatch, now};
+use feather_store::{Connection, Patch, StoreError, ToolConfigPatch, ToolView, now};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::located_under;
-use crate::{ConnectionView, Service, ServiceError, ServiceResult, ToolView};
+use crate::{ConnectionToolView, ConnectionView, Service, ServiceError, ServiceResult};
 
 /// How many times a new connection retries its slug when a concurrent create took it.
 const SLUG_ATTEMPTS: usize = 5;
@@ -123,7 +123,7 @@ impl Service {
         organization_id: Uuid,
     ) -> ServiceResult<Vec<ConnectionView>> {
         let connections = self.store.list_connections(organization_id).await?;
-        let mut tools_by_connection: HashMap<Uuid, Vec<Tool>> = HashMap::new();
+        let mut tools_by_connection: HashMap<Uuid, Vec<ToolView>> = HashMap::new();
         for tool in self.store.list_organization_tools(organization_id).await? {
             tools_by_connection
                 .entry(tool.connection_id)
@@ -149,7 +149,7 @@ impl Service {
         let connection = self.connection(organization_id, connection_id).await?;
         let tools = self
             .store
-            .list_connection_tools(organization_id, connection_id)
+            .list_connection_tool_views(organization_id, connection_id)
             .await?;
         Ok(ConnectionView::new(connection, tools))
     }
@@ -193,14 +193,14 @@ impl Service {
         organization_id: Uuid,
         connection_id: Uuid,
         enabled: bool,
-    ) -> ServiceResult<Vec<ToolView>> {
+    ) -> ServiceResult<Vec<ConnectionToolView>> {
         let connection = self.connection(organization_id, connection_id).await?;
         self.store
             .set_connection_tools_enabled(organization_id, connection_id, enabled, now())
             .await?;
         let tools = self
             .store
-            .list_connection_tools(organization_id, connection_id)
+            .list_connection_tool_views(organization_id, connection_id)
             .await?;
         Ok(ConnectionView::new(connection, tools).tools)
     }
@@ -214,7 +214,7 @@ impl Service {
         connection_id: Uuid,
         tool_id: Uuid,
         input: ToolConfigInput,
-    ) -> ServiceResult<ToolView> {
+    ) -> ServiceResult<ConnectionToolView> {
         let connection = self.connection(organization_id, connection_id).await?;
         let tool = self
             .store
@@ -248,16 +248,18 @@ impl Service {
             input_defaults,
             response_field_map: input.response_field_map,
         };
-        let tool = if patch.is_empty() {
-            tool
+        let view = if patch.is_empty() {
+            self.store
+                .get_tool_view(organization_id, connection_id, tool_id)
+                .await?
         } else {
             self.store
                 .update_tool_config(organization_id, connection_id, tool_id, &patch, now())
                 .await?
-                // Deleted between the read and the write.
-                .ok_or(ServiceError::NotFound("tool"))?
         };
-        Ok(ToolView::new(tool, &connection))
+        // None: deleted between the read and now.
+        let view = view.ok_or(ServiceError::NotFound("tool"))?;
+        Ok(ConnectionToolView::new(view, &connection))
     }
 
     async fn connection(

@@ -27,7 +27,7 @@ pub use jobs::{JobRunner, JobSettings};
 pub use secrets::{SecretBox, UnsealError};
 pub use sync::SyncOutcome;
 pub use upstream::{McpGateway, McpTarget, UpstreamError, UpstreamErrorKind};
-pub use views::{ConnectionView, ToolView};
+pub use views::{ConnectionToolView, ConnectionView};
 
 use feather_store::Store;
 use tokio::sync::Notify;

@@ -1,51 +1,40 @@
-//! Read models: stored records together with the fields computed on every read
-//! (DESIGN.md §3 "Computed on every read").
+//! Read models: stored records as the API shows them. The fields computed from a tool's
+//! documents come derived from the store (DESIGN.md §3 "Computed on every read").
 
-use feather_domain::field_map::stale_field_paths;
-use feather_domain::input_config::{InputConfigView, input_config_view};
-use feather_store::{Connection, Tool};
+use feather_domain::integration::IntegrationKey;
+use feather_store::{Connection, ToolView};
 
 /// A connection with its tools, as the listing shows it.
 #[derive(Debug, Clone)]
 pub struct ConnectionView {
     pub connection: Connection,
-    pub tools: Vec<ToolView>,
+    pub tools: Vec<ConnectionToolView>,
 }
 
-/// A tool with the computed view of its operator configuration.
+/// A tool with the fields of its connection that tools carry in the contract.
 #[derive(Debug, Clone)]
-pub struct ToolView {
-    pub tool: Tool,
-    /// The owning connection's nickname slug (tools carry it in the contract).
+pub struct ConnectionToolView {
+    pub tool: ToolView,
     pub nickname_slug: String,
-    pub integration_key: feather_domain::integration::IntegrationKey,
-    pub input_config: InputConfigView,
-    pub stale_field_paths: Vec<String>,
+    pub integration_key: IntegrationKey,
 }
 
-impl ToolView {
-    pub fn new(tool: Tool, connection: &Connection) -> ToolView {
-        let input_config = input_config_view(&tool.input_schema, tool.input_defaults.as_ref());
-        let stale_field_paths = stale_field_paths(
-            tool.response_schema.as_ref(),
-            tool.response_field_map.as_ref(),
-        );
-        ToolView {
+impl ConnectionToolView {
+    pub fn new(tool: ToolView, connection: &Connection) -> ConnectionToolView {
+        ConnectionToolView {
+            tool,
             nickname_slug: connection.nickname_slug.clone(),
             integration_key: connection.integration_key,
-            tool,
-            input_config,
-            stale_field_paths,
         }
     }
 }
 
 impl ConnectionView {
     /// Builds the view of one connection from its tools (already in `tool_path` order).
-    pub fn new(connection: Connection, tools: Vec<Tool>) -> ConnectionView {
+    pub fn new(connection: Connection, tools: Vec<ToolView>) -> ConnectionView {
         let tools = tools
             .into_iter()
-            .map(|tool| ToolView::new(tool, &connection))
+            .map(|tool| ConnectionToolView::new(tool, &connection))
             .collect();
         ConnectionView { connection, tools }
     }

@@ -155,6 +155,10 @@ impl Store {
             Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
+        let derived = self.derive_outdated_views().await?;
+        if derived > 0 {
+            tracing::info!(tools = derived, "derived the views of tools again");
+        }
         Ok(())
     }
 

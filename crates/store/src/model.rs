@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use feather_domain::input_config::InputDefaults;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -89,6 +90,33 @@ pub struct Tool {
     pub last_seen_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A tool as the API shows it: its documents as stored (JSON text, checked but not parsed:
+/// they are passed on as they are) and the fields derived from them (DESIGN.md §3).
+#[derive(Debug, Clone)]
+pub struct ToolView {
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    pub organization_id: Uuid,
+    pub tool_path: String,
+    pub slug: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub input_schema: Box<RawValue>,
+    pub response_schema: Option<Box<RawValue>>,
+    pub is_enabled: bool,
+    pub input_defaults: Option<Box<RawValue>>,
+    pub response_field_map: Option<Box<RawValue>>,
+    pub last_seen_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub default_count: usize,
+    pub pinned_count: usize,
+    pub stale_input_fields: Vec<String>,
+    pub stale_field_paths: Vec<String>,
+    /// The input schema itself when no configured value is injected.
+    pub merged_input_preview: Box<RawValue>,
 }
 
 /// One tool as the upstream catalog describes it: the sync-owned fields.

@@ -82,6 +82,25 @@ impl TestDatabase {
 }
 
 impl Store {
+    /// Marks every tool's derived view as derived by no rules, as rows written before the
+    /// migration that added the views (or by older rules) are.
+    pub async fn forget_derived_views(&self) -> crate::StoreResult<()> {
+        self.execute_admin("UPDATE connection_tools SET view_revision = NULL")
+            .await
+    }
+
+    /// How many tools have a view the current rules did not derive.
+    pub async fn count_outdated_views(&self) -> crate::StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM connection_tools \
+                   WHERE view_revision IS NULL OR view_revision <> $1";
+        Ok(crate::with_pool!(self, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(feather_domain::tool_view::DERIVATION_REVISION)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
     /// The query plans of the listing's queries for `organization_id`, one text each, in
     /// the order the listing runs them. On PostgreSQL sequential scans are disabled for
     /// the explanation: a test's tiny tables would make the planner prefer them, and the

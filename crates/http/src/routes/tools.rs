@@ -3,12 +3,12 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use feather_domain::input_config::InputDefaults;
 use feather_domain::integration::IntegrationKey;
-use feather_service::{ToolConfigInput, ToolView};
+use feather_service::{ConnectionToolView, ToolConfigInput};
 use feather_store::Patch;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -37,13 +37,13 @@ pub struct ConnectionToolResponse {
     #[schema(required = true)]
     description: Option<String>,
     #[schema(value_type = Object)]
-    input_schema: Value,
+    input_schema: Box<RawValue>,
     #[schema(value_type = Option<Object>, required = false)]
-    response_schema: Option<Value>,
+    response_schema: Option<Box<RawValue>>,
     #[schema(value_type = Option<Object>, required = false)]
-    response_field_map: Option<Value>,
+    response_field_map: Option<Box<RawValue>>,
     #[schema(value_type = Option<HashMap<String, InputArgConfigSchema>>, required = false)]
-    input_defaults: Option<InputDefaults>,
+    input_defaults: Option<Box<RawValue>>,
     is_enabled: bool,
     last_seen_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
@@ -59,11 +59,11 @@ pub struct ConnectionToolResponse {
     #[schema(schema_with = stale_input_fields_schema)]
     stale_input_fields: Vec<String>,
     #[schema(schema_with = merged_input_preview_schema)]
-    merged_input_preview: Value,
+    merged_input_preview: Box<RawValue>,
 }
 
-impl From<ToolView> for ConnectionToolResponse {
-    fn from(view: ToolView) -> Self {
+impl From<ConnectionToolView> for ConnectionToolResponse {
+    fn from(view: ConnectionToolView) -> Self {
         let tool = view.tool;
         ConnectionToolResponse {
             id: tool.id,
@@ -83,11 +83,11 @@ impl From<ToolView> for ConnectionToolResponse {
             last_seen_at: tool.last_seen_at,
             created_at: tool.created_at,
             updated_at: tool.updated_at,
-            stale_field_paths: view.stale_field_paths,
-            default_count: view.input_config.default_count,
-            pinned_count: view.input_config.pinned_count,
-            stale_input_fields: view.input_config.stale_input_fields,
-            merged_input_preview: view.input_config.merged_input_preview,
+            stale_field_paths: tool.stale_field_paths,
+            default_count: tool.default_count,
+            pinned_count: tool.pinned_count,
+            stale_input_fields: tool.stale_input_fields,
+            merged_input_preview: tool.merged_input_preview,
         }
     }
 }

@@ -38,6 +38,7 @@ macro_rules! store_tests {
 
 mod api_keys;
 mod connections;
+mod derived_views;
 mod explain;
 mod fixtures;
 mod invocations;

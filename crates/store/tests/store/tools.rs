@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::fixtures;
 
-fn tools_by_path(tools: &[Tool], path: &str) -> Tool {
+pub(crate) fn tools_by_path(tools: &[Tool], path: &str) -> Tool {
     tools
         .iter()
         .find(|tool| tool.tool_path == path)
@@ -14,14 +14,18 @@ fn tools_by_path(tools: &[Tool], path: &str) -> Tool {
         .unwrap_or_else(|| panic!("no tool {path}"))
 }
 
-async fn connection_tools(store: &Store, organization_id: Uuid, connection_id: Uuid) -> Vec<Tool> {
+pub(crate) async fn connection_tools(
+    store: &Store,
+    organization_id: Uuid,
+    connection_id: Uuid,
+) -> Vec<Tool> {
     store
         .list_connection_tools(organization_id, connection_id)
         .await
         .expect("list tools")
 }
 
-fn pinned_channel() -> InputDefaults {
+pub(crate) fn pinned_channel() -> InputDefaults {
     InputDefaults::from_iter([
         (
             "channel".to_owned(),
@@ -190,7 +194,8 @@ store_tests! {
                     .update_tool_config(organization.id, connection.id, tool.id, &patch, when)
                     .await
                     .expect("configure")
-                    .expect("exists")
+                    .expect("exists");
+                store.get_tool(organization.id, connection.id, tool.id).await.expect("get").expect("exists")
             }
         };
 
@@ -226,8 +231,8 @@ store_tests! {
 
         assert_eq!(store.get_tool(stranger.id, connection.id, tool.id).await.expect("get"), None);
         assert_eq!(store.get_tool(owner.id, sibling.id, tool.id).await.expect("get"), None);
-        assert_eq!(store.update_tool_config(stranger.id, connection.id, tool.id, &patch, at).await.expect("update"), None);
-        assert_eq!(store.update_tool_config(owner.id, sibling.id, tool.id, &patch, at).await.expect("update"), None);
+        assert!(store.update_tool_config(stranger.id, connection.id, tool.id, &patch, at).await.expect("update").is_none());
+        assert!(store.update_tool_config(owner.id, sibling.id, tool.id, &patch, at).await.expect("update").is_none());
         store.set_connection_tools_enabled(stranger.id, connection.id, false, at).await.expect("bulk");
         assert!(connection_tools(store, stranger.id, connection.id).await.is_empty());
         assert_eq!(store.get_tool(owner.id, connection.id, tool.id).await.expect("get"), Some(tool));

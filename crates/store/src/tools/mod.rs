@@ -1,13 +1,17 @@
-//! Connection tools: the listing reads, operator configuration, and catalog upserts.
+//! Connection tools: reads for the domain rules, operator configuration, and catalog
+//! upserts. Reads for the API are in `views`.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use feather_domain::input_config::InputDefaults;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::document::Document;
 use crate::{
-    CatalogTool, Patch, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, listing_write,
-    with_pool,
+    CatalogTool, Patch, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, ToolView,
+    listing_write, with_pool,
 };
 
 /// The column list of every query of this module, as a literal for `concat!`.
@@ -70,32 +74,25 @@ impl TryFrom<ToolRow> for Tool {
     }
 }
 
+mod views;
+
+#[cfg(feature = "testing")]
+pub(crate) use views::LIST_ORGANIZATION_TOOLS;
+use views::{DerivedColumns, ToolViewRow, tool_view_columns};
+
 fn into_tools(rows: Vec<ToolRow>) -> StoreResult<Vec<Tool>> {
     rows.into_iter().map(Tool::try_from).collect()
 }
 
-/// The listing's second query: an index scan of `connection_tools_by_organization`, in
-/// its order.
-pub(crate) const LIST_ORGANIZATION_TOOLS: &str = concat!(
-    "SELECT ",
-    tool_columns!(),
-    " FROM connection_tools WHERE organization_id = $1 \
-     ORDER BY organization_id, connection_id, tool_path"
+/// The documents a tool's view is derived from, as a write reads them back.
+type ViewInputs = (
+    Document,
+    Option<Document<InputDefaults>>,
+    Option<Document>,
+    Option<Document>,
 );
 
 impl Store {
-    /// Every tool of the organization, grouped by connection and in `tool_path` order within
-    /// each: one index scan however many connections the organization has.
-    pub async fn list_organization_tools(&self, organization_id: Uuid) -> StoreResult<Vec<Tool>> {
-        let rows = with_pool!(self, |pool| {
-            sqlx::query_as(LIST_ORGANIZATION_TOOLS)
-                .bind(organization_id)
-                .fetch_all(pool)
-                .await
-        })?;
-        into_tools(rows)
-    }
-
     /// The connection's tools in `tool_path` order.
     pub async fn list_connection_tools(
         &self,
@@ -141,8 +138,9 @@ impl Store {
         row.map(Tool::try_from).transpose()
     }
 
-    /// Writes the operator-owned fields the patch sets, and only those. None when the
-    /// connection has no such tool.
+    /// Writes the operator-owned fields the patch sets, and only those, and derives the
+    /// tool's view again; returns the tool as the API shows it. None when the connection has
+    /// no such tool.
     pub async fn update_tool_config(
         &self,
         organization_id: Uuid,
@@ -150,35 +148,36 @@ impl Store {
         tool_id: Uuid,
         patch: &ToolConfigPatch,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<Tool>> {
+    ) -> StoreResult<Option<ToolView>> {
         let (set_defaults, defaults) = match &patch.input_defaults {
             Patch::Unchanged => (false, None),
             Patch::Clear => (true, None),
-            Patch::Set(defaults) => {
-                let value = serde_json::to_value(defaults)
-                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-                (true, Some(Document(value)))
-            }
+            Patch::Set(defaults) => (true, Some(Document(defaults))),
         };
         let (set_field_map, field_map) = match &patch.response_field_map {
             Patch::Unchanged => (false, None),
             Patch::Clear => (true, None),
-            Patch::Set(map) => (true, Some(Document(map.clone()))),
+            Patch::Set(map) => (true, Some(Document(map))),
         };
         // One static statement for every combination: each CASE keeps the column unless the
         // patch names it.
-        let sql = concat!(
-            "UPDATE connection_tools SET \
+        let configure = "UPDATE connection_tools SET \
                is_enabled = COALESCE($4, is_enabled), \
                input_defaults = CASE WHEN $5 THEN $6 ELSE input_defaults END, \
                response_field_map = CASE WHEN $7 THEN $8 ELSE response_field_map END, \
                updated_at = $9 \
              WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
+             RETURNING input_schema, input_defaults, response_schema, response_field_map";
+        let derive = concat!(
+            "UPDATE connection_tools SET view_revision = $4, default_count = $5, \
+               pinned_count = $6, stale_input_fields = $7, stale_field_paths = $8, \
+               merged_input_preview = $9 \
+             WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
              RETURNING ",
-            tool_columns!()
+            tool_view_columns!()
         );
-        let row: Option<ToolRow> = listing_write!(self, organization_id, |tx| {
-            sqlx::query_as(sql)
+        let row: Option<ToolViewRow> = listing_write!(self, organization_id, |tx| {
+            let inputs: Option<ViewInputs> = sqlx::query_as(configure)
                 .bind(organization_id)
                 .bind(connection_id)
                 .bind(tool_id)
@@ -189,9 +188,34 @@ impl Store {
                 .bind(&field_map)
                 .bind(at)
                 .fetch_optional(&mut *tx)
-                .await?
+                .await?;
+            match inputs {
+                None => None,
+                Some((input_schema, input_defaults, response_schema, response_field_map)) => {
+                    let columns = DerivedColumns::derive(
+                        &input_schema.0,
+                        input_defaults.as_ref().map(|document| &document.0),
+                        response_schema.as_ref().map(|document| &document.0),
+                        response_field_map.as_ref().map(|document| &document.0),
+                    );
+                    Some(
+                        sqlx::query_as(derive)
+                            .bind(organization_id)
+                            .bind(connection_id)
+                            .bind(tool_id)
+                            .bind(columns.revision)
+                            .bind(columns.default_count)
+                            .bind(columns.pinned_count)
+                            .bind(&columns.stale_input_fields)
+                            .bind(&columns.stale_field_paths)
+                            .bind(&columns.merged_input_preview)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    )
+                }
+            }
         })?;
-        row.map(Tool::try_from).transpose()
+        row.map(ToolView::try_from).transpose()
     }
 
     /// The connection's tool with this slug.
@@ -254,12 +278,23 @@ impl Store {
         catalog: &[CatalogTool],
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        // The operator configuration the derived views of the catalog's tools depend on.
+        let configured = "SELECT tool_path, input_defaults, response_field_map \
+             FROM connection_tools WHERE organization_id = $1 AND connection_id = $2 \
+               AND (input_defaults IS NOT NULL OR response_field_map IS NOT NULL)";
         let upsert = concat!(
             "INSERT INTO connection_tools (",
-            tool_columns!(),
+            tool_view_columns!(),
             ") \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, NULL, NULL, $10, $10, $10) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, NULL, NULL, $10, $10, $10, \
+               $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (connection_id, tool_path) DO UPDATE SET \
+               view_revision = excluded.view_revision, \
+               default_count = excluded.default_count, \
+               pinned_count = excluded.pinned_count, \
+               stale_input_fields = excluded.stale_input_fields, \
+               stale_field_paths = excluded.stale_field_paths, \
+               merged_input_preview = excluded.merged_input_preview, \
                display_name = excluded.display_name, \
                description = excluded.description, \
                input_schema = excluded.input_schema, \
@@ -289,7 +324,28 @@ impl Store {
             }
         };
         listing_write!(self, organization_id, |tx| {
+            let configured: Vec<(String, Option<Document<InputDefaults>>, Option<Document>)> =
+                sqlx::query_as(configured)
+                    .bind(organization_id)
+                    .bind(connection_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let configured: HashMap<String, (Option<InputDefaults>, Option<Value>)> = configured
+                .into_iter()
+                .map(|(path, defaults, map)| (path, (defaults.map(|d| d.0), map.map(|m| m.0))))
+                .collect();
             for tool in catalog {
+                let (input_defaults, response_field_map) = configured
+                    .get(&tool.tool_path)
+                    .map_or((None, None), |(defaults, map)| {
+                        (defaults.as_ref(), map.as_ref())
+                    });
+                let derived = DerivedColumns::derive(
+                    &tool.input_schema,
+                    input_defaults,
+                    tool.response_schema.as_ref(),
+                    response_field_map,
+                );
                 sqlx::query(upsert)
                     .bind(Uuid::now_v7())
                     .bind(connection_id)
@@ -298,9 +354,15 @@ impl Store {
                     .bind(&tool.slug)
                     .bind(&tool.display_name)
                     .bind(&tool.description)
-                    .bind(Document(tool.input_schema.clone()))
-                    .bind(tool.response_schema.clone().map(Document))
+                    .bind(Document(&tool.input_schema))
+                    .bind(tool.response_schema.as_ref().map(Document))
                     .bind(at)
+                    .bind(derived.revision)
+                    .bind(derived.default_count)
+                    .bind(derived.pinned_count)
+                    .bind(&derived.stale_input_fields)
+                    .bind(&derived.stale_field_paths)
+                    .bind(&derived.merged_input_preview)
                     .execute(&mut *tx)
                     .await?;
             }
