@@ -28,10 +28,18 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::UniqueViolation {
                 constraint: db.constraint().unwrap_or_default().to_owned(),
             },
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|code| server_unavailable(&code)) =>
+            {
+                StoreError::Unavailable(error)
+            }
+            // A connection the server (or the network) dropped mid-handshake or mid-answer
+            // surfaces as a protocol error: nothing that the request did.
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error),
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 StoreError::Corrupt(error.to_string())
@@ -39,4 +47,11 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Database(error),
         }
     }
+}
+
+/// PostgreSQL SQLSTATEs of a server that is going away or not yet back: connection
+/// exceptions (class 08) and operator intervention (57P01 admin shutdown, 57P02 crash
+/// shutdown, 57P03 cannot connect now, as during a restart).
+fn server_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03")
 }

@@ -59,6 +59,17 @@ impl TestDatabase {
         })
     }
 
+    /// The URL of this database, for another process to open it.
+    pub fn url(&self) -> String {
+        match &self.cleanup {
+            Cleanup::Sqlite(dir) => format!("sqlite://{}", dir.path().join("test.db").display()),
+            Cleanup::Postgres {
+                admin_url,
+                database,
+            } => with_database(admin_url, database),
+        }
+    }
+
     /// Another store over the same database with a pool of its own, as a second replica
     /// of the service would have.
     pub async fn another_replica(&self) -> Store {
@@ -87,6 +98,16 @@ impl Store {
     pub async fn forget_derived_views(&self) -> crate::StoreResult<()> {
         self.execute_admin("UPDATE connection_tools SET view_revision = NULL")
             .await
+    }
+
+    /// Ends every other session on this PostgreSQL database, as a server shutting down
+    /// does (each gets `57P01 terminating connection due to administrator command`).
+    pub async fn terminate_other_sessions(&self) -> crate::StoreResult<()> {
+        self.execute_admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
     }
 
     /// How many tools have a view the current rules did not derive.
