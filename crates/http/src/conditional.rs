@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use headers::{HeaderMapExt, IfNoneMatch};
-use sha2::{Digest, Sha256};
 
 /// A serialized JSON body and its entity tag.
 #[derive(Debug, Clone)]
@@ -20,8 +19,8 @@ impl Tagged {
     /// Tags `body` strongly: the tag is a digest of the exact bytes, so equal tags mean
     /// byte-identical bodies, on every replica and across restarts.
     pub fn new(body: Vec<u8>) -> Tagged {
-        let digest = Sha256::digest(&body);
-        let hex: String = digest[..16]
+        let digest = blake3::hash(&body);
+        let hex: String = digest.as_bytes()[..16]
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();

@@ -11,6 +11,7 @@ mod middleware;
 mod openapi;
 mod routes;
 mod schemas;
+mod version_reads;
 
 use std::sync::Arc;
 

@@ -4,11 +4,13 @@
 //! acknowledged write, whichever replica took it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
 use crate::conditional::Tagged;
+use crate::version_reads::VersionReads;
 
 /// Organizations whose listing is kept at most; past it the cache starts over.
 const MAX_ORGANIZATIONS: usize = 10_000;
@@ -16,9 +18,20 @@ const MAX_ORGANIZATIONS: usize = 10_000;
 #[derive(Debug, Default)]
 pub(crate) struct ListingCache {
     entries: Mutex<HashMap<Uuid, (i64, Arc<Tagged>)>>,
+    versions: VersionReads,
 }
 
 impl ListingCache {
+    /// The organization's listing version from a `read` of the store that started after
+    /// this call began, shared with the requests that arrived alongside.
+    pub async fn fresh_version<E>(
+        &self,
+        organization_id: Uuid,
+        read: impl Future<Output = Result<i64, E>>,
+    ) -> Result<i64, E> {
+        self.versions.read(organization_id, read).await
+    }
+
     /// The cached listing if it was rendered at `version`.
     pub fn get(&self, organization_id: Uuid, version: i64) -> Option<Arc<Tagged>> {
         let entries = self.entries.lock().ok()?;

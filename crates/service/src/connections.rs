@@ -117,14 +117,18 @@ impl Service {
     }
 
     /// The organization's connections, each with its tools: two queries however many
-    /// connections there are.
+    /// connections there are, run side by side (each is a snapshot of its own, as two
+    /// queries one after the other would be).
     pub async fn list_connections(
         &self,
         organization_id: Uuid,
     ) -> ServiceResult<Vec<ConnectionView>> {
-        let connections = self.store.list_connections(organization_id).await?;
+        let (connections, tools) = tokio::try_join!(
+            self.store.list_connections(organization_id),
+            self.store.list_organization_tools(organization_id),
+        )?;
         let mut tools_by_connection: HashMap<Uuid, Vec<ToolView>> = HashMap::new();
-        for tool in self.store.list_organization_tools(organization_id).await? {
+        for tool in tools {
             tools_by_connection
                 .entry(tool.connection_id)
                 .or_default()

@@ -122,7 +122,12 @@ pub(super) async fn list_connections(
             .respond(&request));
     };
     // Read before the data: a listing rendered after this read is at least this new.
-    let version = state.service.listing_version(organization_id).await?;
+    let version = cache
+        .fresh_version(
+            organization_id,
+            state.service.listing_version(organization_id),
+        )
+        .await?;
     let listing = match cache.get(organization_id, version) {
         Some(cached) => cached,
         None => {
@@ -146,8 +151,10 @@ async fn render_listing(state: &AppState, organization_id: Uuid) -> Result<Tagge
 }
 
 fn serialized(value: &impl Serialize) -> Result<Tagged, ApiError> {
-    serde_json::to_vec(value)
-        .map(Tagged::new)
+    // Listings run to hundreds of KiB: start big enough to skip the first few doublings.
+    let mut body = Vec::with_capacity(64 * 1024);
+    serde_json::to_writer(&mut body, value)
+        .map(|()| Tagged::new(body))
         .map_err(|error| ApiError::Internal(error.to_string()))
 }
 

@@ -1,0 +1,157 @@
+//! Reads of an organization's listing version, shared by the requests that arrive while one
+//! is in flight.
+//!
+//! A request may serve a cached listing only at a version read after the request arrived:
+//! that read sees every write acknowledged before it, on any replica. Under load, many
+//! requests for one organization arrive while a read is in flight. Instead of each reading
+//! the version again, the requests that arrived during one read share the next one, which
+//! starts after all of them arrived. At most one read per organization is in flight, and a
+//! request waits for at most the one in flight and its own.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+/// Organizations tracked at most; past it the table starts over (in-flight reads finish
+/// on the entries they hold).
+const MAX_ORGANIZATIONS: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct VersionReads {
+    organizations: Mutex<HashMap<Uuid, Arc<OrganizationReads>>>,
+}
+
+#[derive(Debug, Default)]
+struct OrganizationReads {
+    /// The sequence number the next read will take.
+    next: AtomicU64,
+    /// The last completed read, as (its sequence number, the version it read). Holding
+    /// the lock is being the organization's one reader.
+    last: tokio::sync::Mutex<Option<(u64, i64)>>,
+}
+
+impl VersionReads {
+    /// The organization's version, from a read (`read`, or another request's) that started
+    /// after this call began.
+    pub async fn read<E, F>(&self, organization_id: Uuid, read: F) -> Result<i64, E>
+    where
+        F: Future<Output = Result<i64, E>>,
+    {
+        let reads = self.organization(organization_id);
+        // Every read numbered from here on starts after this point.
+        let ticket = reads.next.load(Ordering::SeqCst);
+        let mut last = reads.last.lock().await;
+        if let Some((sequence, version)) = *last
+            && sequence >= ticket
+        {
+            return Ok(version);
+        }
+        let sequence = reads.next.fetch_add(1, Ordering::SeqCst);
+        let version = read.await?;
+        *last = Some((sequence, version));
+        Ok(version)
+    }
+
+    fn organization(&self, organization_id: Uuid) -> Arc<OrganizationReads> {
+        let mut organizations = self
+            .organizations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if organizations.len() >= MAX_ORGANIZATIONS && !organizations.contains_key(&organization_id)
+        {
+            organizations.clear();
+        }
+        organizations.entry(organization_id).or_default().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::atomic::AtomicI64;
+
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    /// Lets every spawned task run until it blocks.
+    async fn settle() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_that_arrive_during_a_read_share_the_next_one() {
+        let reads = Arc::new(VersionReads::default());
+        let organization = Uuid::now_v7();
+        let store_reads = Arc::new(AtomicI64::new(0));
+        let (release, released) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let (reads, store_reads) = (reads.clone(), store_reads.clone());
+            async move {
+                reads
+                    .read(organization, async {
+                        let _ = released.await;
+                        Ok::<_, Infallible>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
+                    })
+                    .await
+            }
+        });
+        settle().await;
+        let waiting: Vec<_> = (0..10)
+            .map(|_| {
+                let (reads, store_reads) = (reads.clone(), store_reads.clone());
+                tokio::spawn(async move {
+                    reads
+                        .read(organization, async {
+                            Ok::<_, Infallible>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        settle().await;
+        let _ = release.send(());
+
+        assert_eq!(first.await.expect("first"), Ok(1));
+        for request in waiting {
+            // Not the read in flight when they arrived: the one after it, shared.
+            assert_eq!(request.await.expect("waiting"), Ok(2));
+        }
+        assert_eq!(store_reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_request_after_a_read_completed_reads_again() {
+        let reads = VersionReads::default();
+        let organization = Uuid::now_v7();
+        assert_eq!(
+            reads.read(organization, async { Ok::<_, ()>(1) }).await,
+            Ok(1)
+        );
+        assert_eq!(
+            reads.read(organization, async { Ok::<_, ()>(2) }).await,
+            Ok(2)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_shared() {
+        let reads = VersionReads::default();
+        let organization = Uuid::now_v7();
+        assert_eq!(
+            reads
+                .read(organization, async { Err::<i64, _>("down") })
+                .await,
+            Err("down")
+        );
+        assert_eq!(
+            reads.read(organization, async { Ok::<_, &str>(7) }).await,
+            Ok(7)
+        );
+    }
+}
