@@ -15,6 +15,8 @@
 #   BENCH_CONCURRENCY=32   connections of the load generator
 #   BENCH_W2_ORGS=10000    W2 background organizations (10 connections x 20 tools each)
 #   FEATHER_BENCH_DATABASE_URL=postgres://...   an empty database for W2
+#   FEATHER_BENCH_W1_DATABASE_URL=postgres://... another empty database on the same server:
+#                          W1 alone on PostgreSQL, the like-for-like baseline of W2
 #   BENCH_W2_SQLITE=1      without a PostgreSQL URL: W2 on SQLite (~7 GB in the scratch dir)
 #   BENCH_KEEP=1           keep the scratch directory (fixtures, service logs)
 #
@@ -82,6 +84,13 @@ elif [[ "${BENCH_W2_SQLITE:-}" == 1 ]]; then
 else
     echo "==> W2 skipped: set FEATHER_BENCH_DATABASE_URL to an empty PostgreSQL database" \
         "(or BENCH_W2_SQLITE=1 for SQLite) to run it"
+fi
+
+if [[ -n "${FEATHER_BENCH_W1_DATABASE_URL:-}" ]]; then
+    echo "==> fixtures: W1 (PostgreSQL, W2's baseline)"
+    "$bench" fixtures w1 --data-dir "$scratch/w1-postgres" --manifest "$scratch/w1-postgres.json" \
+        --database-url "$FEATHER_BENCH_W1_DATABASE_URL" >/dev/null
+    w2_args+=(--w1-postgres "$scratch/w1-postgres.json")
 fi
 
 nginx_args=(--no-nginx)

@@ -72,6 +72,9 @@ struct RunArgs {
     /// W2 manifest written by `fixtures w2`; without it, W2 is skipped.
     #[arg(long)]
     w2: Option<PathBuf>,
+    /// W1 manifest on PostgreSQL (the W2 server), W2's like-for-like baseline.
+    #[arg(long)]
+    w1_postgres: Option<PathBuf>,
     /// Measured seconds per phase.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
@@ -188,9 +191,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(fixtures::read_manifest)
         .transpose()?;
+    let w1_postgres = args
+        .w1_postgres
+        .as_deref()
+        .map(fixtures::read_manifest)
+        .transpose()?;
     let settings = RunSettings {
         service_binary: args.service_bin,
         w1: fixtures::read_manifest(&args.w1)?,
+        w1_postgres,
         w2,
         duration: Duration::from_secs_f64(args.duration),
         warmup: Duration::from_secs_f64(args.warmup),

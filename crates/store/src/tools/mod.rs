@@ -74,6 +74,7 @@ impl TryFrom<ToolRow> for Tool {
     }
 }
 
+// Declared after `tool_columns!`, which it uses.
 mod views;
 
 #[cfg(feature = "testing")]

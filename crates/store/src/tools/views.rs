@@ -95,19 +95,28 @@ pub(super) struct ToolViewRow {
     merged_input_preview: Option<Document<Box<RawValue>>>,
 }
 
+/// The derived fields as a `ToolView` carries them.
+struct DerivedFields {
+    default_count: usize,
+    pinned_count: usize,
+    stale_input_fields: Vec<String>,
+    stale_field_paths: Vec<String>,
+    /// None: the input schema itself.
+    merged_input_preview: Option<Box<RawValue>>,
+}
+
 impl ToolViewRow {
     /// The derived fields as stored, when the current rules derived them.
-    fn stored_view(&mut self) -> Option<DerivedToolView> {
+    fn take_stored_fields(&mut self) -> Option<DerivedFields> {
         if self.view_revision != Some(DERIVATION_REVISION) {
             return None;
         }
-        Some(DerivedToolView {
+        Some(DerivedFields {
             default_count: usize::try_from(self.default_count?).ok()?,
             pinned_count: usize::try_from(self.pinned_count?).ok()?,
             stale_input_fields: self.stale_input_fields.take()?.0,
             stale_field_paths: self.stale_field_paths.take()?.0,
-            // Kept as text below; only its presence matters here.
-            merged_input_preview: None,
+            merged_input_preview: self.merged_input_preview.take().map(|document| document.0),
         })
     }
 
@@ -136,27 +145,31 @@ impl ToolViewRow {
             parse("response_field_map", self.response_field_map.as_ref())?.as_ref(),
         ))
     }
+
+    fn derive_fields(&self) -> Result<DerivedFields, StoreError> {
+        let view = self.derive_view()?;
+        let merged_input_preview = view
+            .merged_input_preview
+            .map(|preview| serde_json::value::to_raw_value(&preview))
+            .transpose()
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        Ok(DerivedFields {
+            default_count: view.default_count,
+            pinned_count: view.pinned_count,
+            stale_input_fields: view.stale_input_fields,
+            stale_field_paths: view.stale_field_paths,
+            merged_input_preview,
+        })
+    }
 }
 
 impl TryFrom<ToolViewRow> for ToolView {
     type Error = StoreError;
 
     fn try_from(mut row: ToolViewRow) -> Result<ToolView, StoreError> {
-        let (view, preview) = match row.stored_view() {
-            Some(view) => (
-                view,
-                row.merged_input_preview.take().map(|document| document.0),
-            ),
-            None => {
-                let mut view = row.derive_view()?;
-                let preview = view
-                    .merged_input_preview
-                    .take()
-                    .map(|preview| serde_json::value::to_raw_value(&preview))
-                    .transpose()
-                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-                (view, preview)
-            }
+        let derived = match row.take_stored_fields() {
+            Some(stored) => stored,
+            None => row.derive_fields()?,
         };
         let input_schema = row.input_schema.0;
         Ok(ToolView {
@@ -167,7 +180,9 @@ impl TryFrom<ToolViewRow> for ToolView {
             slug: row.slug,
             display_name: row.display_name,
             description: row.description,
-            merged_input_preview: preview.unwrap_or_else(|| input_schema.clone()),
+            merged_input_preview: derived
+                .merged_input_preview
+                .unwrap_or_else(|| input_schema.clone()),
             input_schema,
             response_schema: row.response_schema.map(|document| document.0),
             is_enabled: row.is_enabled,
@@ -176,10 +191,10 @@ impl TryFrom<ToolViewRow> for ToolView {
             last_seen_at: row.last_seen_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            default_count: view.default_count,
-            pinned_count: view.pinned_count,
-            stale_input_fields: view.stale_input_fields,
-            stale_field_paths: view.stale_field_paths,
+            default_count: derived.default_count,
+            pinned_count: derived.pinned_count,
+            stale_input_fields: derived.stale_input_fields,
+            stale_field_paths: derived.stale_field_paths,
         })
     }
 }
