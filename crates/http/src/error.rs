@@ -25,7 +25,7 @@ pub struct HttpValidationError {
 }
 
 /// One problem, located by the path to the offending input (`["body", "nickname"]`).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ValidationError {
     pub loc: Vec<String>,
     pub msg: String,
@@ -43,8 +43,9 @@ impl ValidationError {
     }
 }
 
-/// Why a request failed, as the client will see it.
-#[derive(Debug, thiserror::Error)]
+/// Why a request failed, as the client will see it (cloneable: one failed store read can
+/// answer every request that waited on it).
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use crate::conditional::Tagged;
+use crate::error::ApiError;
 use crate::version_reads::VersionReads;
 
 /// Organizations whose listing is kept at most; past it the cache starts over.
@@ -24,11 +25,11 @@ pub(crate) struct ListingCache {
 impl ListingCache {
     /// The organization's listing version from a `read` of the store that started after
     /// this call began, shared with the requests that arrived alongside.
-    pub async fn fresh_version<E>(
+    pub async fn fresh_version(
         &self,
         organization_id: Uuid,
-        read: impl Future<Output = Result<i64, E>>,
-    ) -> Result<i64, E> {
+        read: impl Future<Output = Result<i64, ApiError>>,
+    ) -> Result<i64, ApiError> {
         self.versions.read(organization_id, read).await
     }
 

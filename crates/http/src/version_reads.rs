@@ -6,7 +6,9 @@
 //! requests for one organization arrive while a read is in flight. Instead of each reading
 //! the version again, the requests that arrived during one read share the next one, which
 //! starts after all of them arrived. At most one read per organization is in flight, and a
-//! request waits for at most the one in flight and its own.
+//! request waits for at most the one in flight and its own. A failed read is shared too:
+//! while the database is unreachable, a burst of requests waits out one failed read (the
+//! pool's acquire timeout), not one each in turn.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
+
+use crate::error::ApiError;
 
 /// Organizations tracked at most; past it the table starts over (in-flight reads finish
 /// on the entries they hold).
@@ -28,31 +32,31 @@ pub(crate) struct VersionReads {
 struct OrganizationReads {
     /// The sequence number the next read will take.
     next: AtomicU64,
-    /// The last completed read, as (its sequence number, the version it read). Holding
-    /// the lock is being the organization's one reader.
-    last: tokio::sync::Mutex<Option<(u64, i64)>>,
+    /// The last completed read: its sequence number and outcome (a version, or the
+    /// failure as a shared error). Holding the lock is being the organization's one reader.
+    last: tokio::sync::Mutex<Option<(u64, Result<i64, ApiError>)>>,
 }
 
 impl VersionReads {
     /// The organization's version, from a read (`read`, or another request's) that started
-    /// after this call began.
-    pub async fn read<E, F>(&self, organization_id: Uuid, read: F) -> Result<i64, E>
+    /// after this call began; or that read's failure.
+    pub async fn read<F>(&self, organization_id: Uuid, read: F) -> Result<i64, ApiError>
     where
-        F: Future<Output = Result<i64, E>>,
+        F: Future<Output = Result<i64, ApiError>>,
     {
         let reads = self.organization(organization_id);
         // Every read numbered from here on starts after this point.
         let ticket = reads.next.load(Ordering::SeqCst);
         let mut last = reads.last.lock().await;
-        if let Some((sequence, version)) = *last
-            && sequence >= ticket
+        if let Some((sequence, outcome)) = &*last
+            && *sequence >= ticket
         {
-            return Ok(version);
+            return outcome.clone();
         }
         let sequence = reads.next.fetch_add(1, Ordering::SeqCst);
-        let version = read.await?;
-        *last = Some((sequence, version));
-        Ok(version)
+        let outcome = read.await;
+        *last = Some((sequence, outcome.clone()));
+        outcome
     }
 
     fn organization(&self, organization_id: Uuid) -> Arc<OrganizationReads> {
@@ -70,7 +74,6 @@ impl VersionReads {
 
 #[cfg(test)]
 mod tests {
-    use std::convert::Infallible;
     use std::sync::atomic::AtomicI64;
 
     use tokio::sync::oneshot;
@@ -96,7 +99,7 @@ mod tests {
                 reads
                     .read(organization, async {
                         let _ = released.await;
-                        Ok::<_, Infallible>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
+                        Ok::<_, ApiError>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
                     })
                     .await
             }
@@ -108,7 +111,7 @@ mod tests {
                 tokio::spawn(async move {
                     reads
                         .read(organization, async {
-                            Ok::<_, Infallible>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
+                            Ok::<_, ApiError>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
                         })
                         .await
                 })
@@ -117,10 +120,10 @@ mod tests {
         settle().await;
         let _ = release.send(());
 
-        assert_eq!(first.await.expect("first"), Ok(1));
+        assert_eq!(first.await.expect("first").ok(), Some(1));
         for request in waiting {
             // Not the read in flight when they arrived: the one after it, shared.
-            assert_eq!(request.await.expect("waiting"), Ok(2));
+            assert_eq!(request.await.expect("waiting").ok(), Some(2));
         }
         assert_eq!(store_reads.load(Ordering::SeqCst), 2);
     }
@@ -130,28 +133,76 @@ mod tests {
         let reads = VersionReads::default();
         let organization = Uuid::now_v7();
         assert_eq!(
-            reads.read(organization, async { Ok::<_, ()>(1) }).await,
-            Ok(1)
+            reads.read(organization, async { Ok(1) }).await.ok(),
+            Some(1)
         );
         assert_eq!(
-            reads.read(organization, async { Ok::<_, ()>(2) }).await,
-            Ok(2)
+            reads.read(organization, async { Ok(2) }).await.ok(),
+            Some(2)
         );
     }
 
     #[tokio::test]
-    async fn a_failed_read_is_not_shared() {
-        let reads = VersionReads::default();
+    async fn a_failed_read_answers_the_requests_that_waited_on_it_and_no_later_one() {
+        let reads = Arc::new(VersionReads::default());
         let organization = Uuid::now_v7();
+        let (release, released) = oneshot::channel::<()>();
+        let failing = tokio::spawn({
+            let reads = reads.clone();
+            async move {
+                reads
+                    .read(organization, async {
+                        let _ = released.await;
+                        Err(ApiError::Unavailable("down".into()))
+                    })
+                    .await
+            }
+        });
+        settle().await;
+        // Arrives during the failing read: the next read is its own, and fails too.
+        let (release_second, second_released) = oneshot::channel::<()>();
+        let second = tokio::spawn({
+            let reads = reads.clone();
+            async move {
+                reads
+                    .read(organization, async {
+                        let _ = second_released.await;
+                        Err(ApiError::Unavailable("still down".into()))
+                    })
+                    .await
+            }
+        });
+        settle().await;
+        // Arrives during the second read: shares its failure without reading.
+        let sharing = tokio::spawn({
+            let reads = reads.clone();
+            async move {
+                reads
+                    .read(organization, async { panic!("shares the read in flight") })
+                    .await
+            }
+        });
+        settle().await;
+        let _ = release.send(());
+        settle().await;
+        let _ = release_second.send(());
+
+        assert!(matches!(
+            failing.await.expect("first"),
+            Err(ApiError::Unavailable(_))
+        ));
+        assert!(matches!(
+            second.await.expect("second"),
+            Err(ApiError::Unavailable(_))
+        ));
+        assert!(matches!(
+            sharing.await.expect("sharing"),
+            Err(ApiError::Unavailable(_))
+        ));
+        // The database is back: a new request reads again.
         assert_eq!(
-            reads
-                .read(organization, async { Err::<i64, _>("down") })
-                .await,
-            Err("down")
-        );
-        assert_eq!(
-            reads.read(organization, async { Ok::<_, &str>(7) }).await,
-            Ok(7)
+            reads.read(organization, async { Ok(9) }).await.ok(),
+            Some(9)
         );
     }
 }

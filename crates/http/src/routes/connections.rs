@@ -123,10 +123,9 @@ pub(super) async fn list_connections(
     };
     // Read before the data: a listing rendered after this read is at least this new.
     let version = cache
-        .fresh_version(
-            organization_id,
-            state.service.listing_version(organization_id),
-        )
+        .fresh_version(organization_id, async {
+            Ok(state.service.listing_version(organization_id).await?)
+        })
         .await?;
     let listing = match cache.get(organization_id, version) {
         Some(cached) => cached,
