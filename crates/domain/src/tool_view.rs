@@ -11,7 +11,9 @@ use crate::field_map::stale_field_paths;
 use crate::input_config::{InputDefaults, input_config_view};
 
 /// Revision of the rules below. A view is kept with the revision that derived it, and one
-/// of another revision is derived again; bump it whenever a change here changes any output.
+/// of another revision is derived again when read. Bump it whenever a change here changes
+/// any output, with a store migration that sets `view_revision` to NULL where it differs,
+/// so that `migrate` stores the views derived by the new rules.
 pub const DERIVATION_REVISION: i32 = 1;
 
 /// The computed fields of one tool.

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use feather_domain::input_config::InputDefaults;
 use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use crate::document::Document;
@@ -74,7 +76,33 @@ impl TryFrom<ToolRow> for Tool {
     }
 }
 
-// Declared after `tool_columns!`, which it uses.
+/// The rest of a query for one connection's tools, in `tool_path` order.
+macro_rules! connection_tools_clause {
+    () => {
+        " FROM connection_tools WHERE organization_id = $1 AND connection_id = $2 \
+         ORDER BY tool_path"
+    };
+}
+
+/// The rest of a query for one tool of a connection.
+macro_rules! one_tool_clause {
+    () => {
+        " FROM connection_tools WHERE organization_id = $1 AND connection_id = $2 AND id = $3"
+    };
+}
+
+/// A row type the queries of this module decode, on either backend.
+trait QueriedRow:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<R> QueriedRow for R where
+    R: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+// Declared after the macros above, which it uses.
 mod views;
 
 #[cfg(feature = "testing")]
@@ -100,19 +128,10 @@ impl Store {
         organization_id: Uuid,
         connection_id: Uuid,
     ) -> StoreResult<Vec<Tool>> {
-        let sql = concat!(
-            "SELECT ",
-            tool_columns!(),
-            " FROM connection_tools \
-             WHERE organization_id = $1 AND connection_id = $2 ORDER BY tool_path"
-        );
-        let rows = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
-                .bind(organization_id)
-                .bind(connection_id)
-                .fetch_all(pool)
-                .await
-        })?;
+        let sql = concat!("SELECT ", tool_columns!(), connection_tools_clause!());
+        let rows: Vec<ToolRow> = self
+            .fetch_connection_tools(sql, organization_id, connection_id)
+            .await?;
         into_tools(rows)
     }
 
@@ -122,21 +141,45 @@ impl Store {
         connection_id: Uuid,
         tool_id: Uuid,
     ) -> StoreResult<Option<Tool>> {
-        let sql = concat!(
-            "SELECT ",
-            tool_columns!(),
-            " FROM connection_tools \
-             WHERE organization_id = $1 AND connection_id = $2 AND id = $3"
-        );
-        let row: Option<ToolRow> = with_pool!(self, |pool| {
+        let sql = concat!("SELECT ", tool_columns!(), one_tool_clause!());
+        let row: Option<ToolRow> = self
+            .fetch_one_tool(sql, organization_id, connection_id, tool_id)
+            .await?;
+        row.map(Tool::try_from).transpose()
+    }
+
+    /// The rows `sql` (ending in `connection_tools_clause!`) selects.
+    async fn fetch_connection_tools<R: QueriedRow>(
+        &self,
+        sql: &'static str,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> StoreResult<Vec<R>> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// The row `sql` (ending in `one_tool_clause!`) selects.
+    async fn fetch_one_tool<R: QueriedRow>(
+        &self,
+        sql: &'static str,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+    ) -> StoreResult<Option<R>> {
+        Ok(with_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(organization_id)
                 .bind(connection_id)
                 .bind(tool_id)
                 .fetch_optional(pool)
                 .await
-        })?;
-        row.map(Tool::try_from).transpose()
+        })?)
     }
 
     /// Writes the operator-owned fields the patch sets, and only those, and derives the

@@ -5,7 +5,8 @@
 //! that changes the documents they come from (a sync, an operator PATCH). Those transactions
 //! hold the organization's listing lock (`listing_write!`), so the documents they derive from
 //! are the ones they commit with. A row derived by other rules (or by none, before the
-//! migration that added them) is derived again when read, and by `Store::migrate`.
+//! migration that added them) is derived again when read; `Store::migrate` derives and
+//! stores those with none.
 
 use feather_domain::input_config::InputDefaults;
 use feather_domain::tool_view::{DERIVATION_REVISION, DerivedToolView, derive_tool_view};
@@ -237,19 +238,10 @@ impl Store {
         organization_id: Uuid,
         connection_id: Uuid,
     ) -> StoreResult<Vec<ToolView>> {
-        let sql = concat!(
-            "SELECT ",
-            tool_view_columns!(),
-            " FROM connection_tools \
-             WHERE organization_id = $1 AND connection_id = $2 ORDER BY tool_path"
-        );
-        let rows = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
-                .bind(organization_id)
-                .bind(connection_id)
-                .fetch_all(pool)
-                .await
-        })?;
+        let sql = concat!("SELECT ", tool_view_columns!(), connection_tools_clause!());
+        let rows: Vec<ToolViewRow> = self
+            .fetch_connection_tools(sql, organization_id, connection_id)
+            .await?;
         into_views(rows)
     }
 
@@ -260,25 +252,15 @@ impl Store {
         connection_id: Uuid,
         tool_id: Uuid,
     ) -> StoreResult<Option<ToolView>> {
-        let sql = concat!(
-            "SELECT ",
-            tool_view_columns!(),
-            " FROM connection_tools \
-             WHERE organization_id = $1 AND connection_id = $2 AND id = $3"
-        );
-        let row: Option<ToolViewRow> = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
-                .bind(organization_id)
-                .bind(connection_id)
-                .bind(tool_id)
-                .fetch_optional(pool)
-                .await
-        })?;
+        let sql = concat!("SELECT ", tool_view_columns!(), one_tool_clause!());
+        let row: Option<ToolViewRow> = self
+            .fetch_one_tool(sql, organization_id, connection_id, tool_id)
+            .await?;
         row.map(ToolView::try_from).transpose()
     }
 
-    /// Derives again, and stores, the view of every tool derived by other rules than the
-    /// current ones (or by none); returns how many. A row a write changed meanwhile (its
+    /// Derives, and stores, the view of every tool no rules have derived (the
+    /// `connection_tools_underived` index); returns how many. A row a write changed meanwhile (its
     /// `updated_at` moved) is left to that write, which derived it itself; a row whose
     /// documents do not parse is left as it is (reading it reports the corruption).
     pub(crate) async fn derive_outdated_views(&self) -> StoreResult<u64> {
@@ -286,8 +268,7 @@ impl Store {
             "SELECT ",
             tool_view_columns!(),
             " FROM connection_tools \
-             WHERE (view_revision IS NULL OR view_revision <> $1) AND id > $2 \
-             ORDER BY id LIMIT $3"
+             WHERE view_revision IS NULL AND id > $1 ORDER BY id LIMIT $2"
         );
         let update = "UPDATE connection_tools SET view_revision = $3, default_count = $4, \
                pinned_count = $5, stale_input_fields = $6, stale_field_paths = $7, \
@@ -298,7 +279,6 @@ impl Store {
         loop {
             let rows: Vec<ToolViewRow> = with_pool!(self, |pool| {
                 sqlx::query_as(select)
-                    .bind(DERIVATION_REVISION)
                     .bind(after)
                     .bind(REDERIVE_BATCH)
                     .fetch_all(pool)
