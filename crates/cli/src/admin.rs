@@ -4,14 +4,10 @@ use anyhow::Context;
 use feather_service::{NewApiKeyInput, Service};
 use serde_json::json;
 
-use crate::cli::{ApiKeysCommand, OrgsCommand, StoreArgs, UpstreamArgs};
+use crate::cli::{ApiKeysCommand, OrgsCommand, StoreArgs};
 
-pub async fn orgs(
-    store: &StoreArgs,
-    upstream: &UpstreamArgs,
-    command: OrgsCommand,
-) -> anyhow::Result<()> {
-    let service = crate::app::service(store, upstream).await?;
+pub async fn orgs(store: &StoreArgs, command: OrgsCommand) -> anyhow::Result<()> {
+    let service = crate::app::admin_service(store).await?;
     match command {
         OrgsCommand::Create { name, json } => {
             let (organization, key) = service
@@ -31,16 +27,30 @@ pub async fn orgs(
                 println!("API key (shown once, store it now): {}", key.plain_text_key);
             }
         }
+        OrgsCommand::List { json } => {
+            for organization in service.list_organizations().await? {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"id": organization.id, "name": organization.name,
+                               "created_at": organization.created_at})
+                    );
+                } else {
+                    println!(
+                        "{}  {}  {}",
+                        organization.id,
+                        organization.created_at.format("%Y-%m-%d %H:%M"),
+                        organization.name
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }
 
-pub async fn api_keys(
-    store: &StoreArgs,
-    upstream: &UpstreamArgs,
-    command: ApiKeysCommand,
-) -> anyhow::Result<()> {
-    let service = crate::app::service(store, upstream).await?;
+pub async fn api_keys(store: &StoreArgs, command: ApiKeysCommand) -> anyhow::Result<()> {
+    let service = crate::app::admin_service(store).await?;
     match command {
         ApiKeysCommand::Create { org, name, json } => {
             ensure_organization(&service, org).await?;

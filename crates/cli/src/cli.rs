@@ -1,5 +1,6 @@
 //! Command-line interface: subcommands and the options every one of them shares.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -38,19 +39,18 @@ pub enum Command {
     /// Manage an organization's API keys.
     #[command(subcommand)]
     ApiKeys(ApiKeysCommand),
+    /// The key that seals stored credentials.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
 }
 
 /// Where the data lives; shared by every subcommand.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// Directory for the embedded database and generated secrets.
-    #[arg(
-        long,
-        env = "FEATHER_DATA_DIR",
-        default_value = "./data",
-        global = true
-    )]
-    pub data_dir: PathBuf,
+    /// Directory for the embedded database and the generated credentials key
+    /// [default: ./data].
+    #[arg(long, env = "FEATHER_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
     /// `postgres://…` or `sqlite://…`; without it, a SQLite file in the data directory.
     #[arg(
         long,
@@ -62,6 +62,13 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The data directory: as given, else `./data`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./data"))
+    }
+
     /// Opens and migrates the configured store.
     pub async fn open(&self) -> anyhow::Result<Store> {
         match &self.database_url {
@@ -69,13 +76,11 @@ impl StoreArgs {
                 .await
                 .context("could not open the database named by --database-url"),
             None => {
-                std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                    format!(
-                        "could not create the data directory {}",
-                        self.data_dir.display()
-                    )
+                let data_dir = self.data_dir();
+                std::fs::create_dir_all(&data_dir).with_context(|| {
+                    format!("could not create the data directory {}", data_dir.display())
                 })?;
-                let path = self.data_dir.join("feather.db");
+                let path = data_dir.join("feather.db");
                 Store::open_sqlite_file(&path)
                     .await
                     .with_context(|| format!("could not open {}", path.display()))
@@ -87,8 +92,10 @@ impl StoreArgs {
 /// Credentials at rest and the outbound connections to user-given servers.
 #[derive(Debug, Args)]
 pub struct UpstreamArgs {
-    /// Base64 of the 32-byte key that seals stored credentials; without it, a key generated
-    /// in the data directory on first use. Every replica must share the same key.
+    /// Base64 of the 32-byte key that seals stored credentials (`secrets generate-key`
+    /// makes one). Without it: on SQLite, a key generated once into the data directory;
+    /// on PostgreSQL, required unless `--data-dir` names where its key file is kept.
+    /// Every replica must share the same key.
     #[arg(
         long,
         env = "FEATHER_SECRET_KEY",
@@ -97,14 +104,10 @@ pub struct UpstreamArgs {
     )]
     pub secret_key: Option<String>,
     /// Non-public addresses the service may connect to: comma-separated CIDRs, IPs or host
-    /// names (e.g. `127.0.0.1/32,::1/128`). By default only public addresses are reached.
-    #[arg(
-        long,
-        env = "FEATHER_ALLOW_UPSTREAM",
-        global = true,
-        default_value = ""
-    )]
-    pub allow_upstream: String,
+    /// names (e.g. `127.0.0.1/32,::1/128`). Without it only public addresses are reached
+    /// (`demo` always adds loopback, for its own server).
+    #[arg(long, env = "FEATHER_ALLOW_UPSTREAM", global = true)]
+    pub allow_upstream: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -112,6 +115,12 @@ pub enum LogFormat {
     Text,
     Json,
 }
+
+/// `info`, without the MCP SDK's own lines: it logs every closed or failed upstream
+/// session as an ERROR (ordinary retries included) with the server's URL in it, while the
+/// service reports each upstream failure itself, scrubbed. `FEATHER_LOG=info,rmcp=debug`
+/// brings them back for diagnosis.
+pub const DEFAULT_LOG_FILTER: &str = "info,rmcp=off";
 
 #[derive(Debug, Args)]
 pub struct LoggingArgs {
@@ -127,13 +136,14 @@ pub struct LoggingArgs {
 }
 
 impl LoggingArgs {
-    /// Logs go to stderr, filtered by `FEATHER_LOG` (default `info`), so stdout stays for
-    /// command output such as `--json`.
+    /// Logs go to stderr, filtered by `FEATHER_LOG` (default [`DEFAULT_LOG_FILTER`]), so
+    /// stdout stays for command output such as `--json`. Colours only on a terminal.
     pub fn install(&self) {
         let filter = tracing_subscriber::EnvFilter::try_from_env("FEATHER_LOG")
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr);
         match self.log_format {
             LogFormat::Text => builder.init(),
@@ -179,6 +189,18 @@ pub enum OrgsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List every organization, oldest first.
+    List {
+        /// One JSON line per organization: {"id": …, "name": …, "created_at": …}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Print a new random key for `FEATHER_SECRET_KEY` (nothing is stored or changed).
+    GenerateKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,9 @@ use uuid::Uuid;
 
 use crate::cli::{DemoArgs, StoreArgs, UpstreamArgs};
 
+/// What the demo adds to `--allow-upstream`: loopback, where its own server listens.
+const DEMO_ALLOW_UPSTREAM: &str = "127.0.0.1/32,::1/128";
+
 /// How long the banner waits for the first syncs before printing anyway.
 const SYNC_WAIT: Duration = Duration::from_secs(15);
 
@@ -25,18 +28,19 @@ pub async fn run(
     let demo_server = DemoServer::start(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("could not start the demo MCP server")?;
-    // The demo server listens on loopback, which the SSRF guard refuses unless allowed.
-    let allow_upstream = match upstream.allow_upstream.trim() {
-        "" => "127.0.0.1/32".to_owned(),
-        given => format!("{given},127.0.0.1/32"),
+    // The demo server listens on loopback, which the SSRF guard refuses unless allowed;
+    // both loopback families, so that `localhost` (127.0.0.1 and ::1) works too.
+    let allow_upstream = match upstream.allow_upstream.as_deref().map(str::trim) {
+        None | Some("") => DEMO_ALLOW_UPSTREAM.to_owned(),
+        Some(given) => format!("{given},{DEMO_ALLOW_UPSTREAM}"),
     };
     let store = StoreArgs {
-        data_dir: data_dir.path().to_owned(),
+        data_dir: Some(data_dir.path().to_owned()),
         database_url: None,
     };
     let upstream = UpstreamArgs {
         secret_key: None,
-        allow_upstream,
+        allow_upstream: Some(allow_upstream),
     };
     let service = crate::app::service(&store, &upstream).await?;
     let (organization, key) = service.create_organization("Demo").await?;

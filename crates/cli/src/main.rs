@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SecretsCommand};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -35,7 +35,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Migrations applied.");
             Ok(())
         }
-        Command::Orgs(command) => admin::orgs(&cli.store, &cli.upstream, command).await,
-        Command::ApiKeys(command) => admin::api_keys(&cli.store, &cli.upstream, command).await,
+        Command::Orgs(command) => admin::orgs(&cli.store, command).await,
+        Command::ApiKeys(command) => admin::api_keys(&cli.store, command).await,
+        Command::Secrets(SecretsCommand::GenerateKey) => {
+            println!("{}", secret_key::generate());
+            Ok(())
+        }
     }
 }

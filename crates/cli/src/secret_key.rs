@@ -11,12 +11,13 @@ use feather_service::SecretBox;
 
 const KEY_FILE: &str = "secret.key";
 
-/// The configured key (base64 of 32 bytes), else the data directory's key file, created
-/// with a fresh random key on first use.
-pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<[u8; 32]> {
-    if let Some(encoded) = configured {
-        return decode(encoded).context("FEATHER_SECRET_KEY must be the base64 of 32 bytes");
-    }
+/// The configured key: base64 of 32 bytes.
+pub fn decode_configured(encoded: &str) -> anyhow::Result<[u8; 32]> {
+    decode(encoded).context("FEATHER_SECRET_KEY must be the base64 of 32 bytes")
+}
+
+/// The data directory's key file, created with a fresh random key on first use.
+pub fn load_or_create(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
     let path = data_dir.join(KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(encoded) => {
@@ -25,6 +26,11 @@ pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<[u8; 32
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(&path),
         Err(error) => Err(error).with_context(|| format!("could not read {}", path.display())),
     }
+}
+
+/// A new random key, encoded as `FEATHER_SECRET_KEY` takes it.
+pub fn generate() -> String {
+    STANDARD.encode(SecretBox::generate_key())
 }
 
 fn decode(encoded: &str) -> anyhow::Result<[u8; 32]> {
@@ -55,7 +61,7 @@ fn create(path: &Path) -> anyhow::Result<[u8; 32]> {
         }
         // Another process created it first: use theirs.
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            load(None, path.parent().unwrap_or(Path::new(".")))
+            load_or_create(path.parent().unwrap_or(Path::new(".")))
         }
         Err(error) => Err(error).with_context(|| format!("could not create {}", path.display())),
     }
@@ -68,8 +74,8 @@ mod tests {
     #[test]
     fn a_generated_key_is_kept_owner_only_and_read_back() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let first = load(None, dir.path()).expect("generate");
-        let second = load(None, dir.path()).expect("read back");
+        let first = load_or_create(dir.path()).expect("generate");
+        let second = load_or_create(dir.path()).expect("read back");
         assert_eq!(first, second);
         #[cfg(unix)]
         {
@@ -83,15 +89,17 @@ mod tests {
     }
 
     #[test]
-    fn a_configured_key_wins_and_must_be_32_bytes() {
-        let dir = tempfile::tempdir().expect("temp dir");
+    fn a_configured_key_must_be_32_bytes_of_base64() {
         let key = [9u8; 32];
-        assert_eq!(
-            load(Some(&STANDARD.encode(key)), dir.path()).expect("key"),
-            key
-        );
-        assert!(!dir.path().join(KEY_FILE).exists());
-        assert!(load(Some(&STANDARD.encode([1u8; 16])), dir.path()).is_err());
-        assert!(load(Some("not base64!"), dir.path()).is_err());
+        assert_eq!(decode_configured(&STANDARD.encode(key)).expect("key"), key);
+        assert!(decode_configured(&STANDARD.encode([1u8; 16])).is_err());
+        assert!(decode_configured("not base64!").is_err());
+    }
+
+    #[test]
+    fn a_generated_key_is_accepted_as_configured() {
+        let generated = generate();
+        assert!(decode_configured(&generated).is_ok());
+        assert_ne!(generated, generate());
     }
 }

@@ -128,6 +128,11 @@ fn looks_like_a_key(presented: &str) -> bool {
 }
 
 impl Service {
+    /// Every organization, oldest first.
+    pub async fn list_organizations(&self) -> ServiceResult<Vec<Organization>> {
+        Ok(self.store.list_organizations().await?)
+    }
+
     /// Creates an organization and its first API key.
     pub async fn create_organization(
         &self,

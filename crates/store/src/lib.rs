@@ -106,7 +106,10 @@ impl Store {
     async fn connect_unmigrated(url: &str) -> StoreResult<Store> {
         Ok(
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                let options = PgConnectOptions::from_str(url)?;
+                // Notices (`relation "_sqlx_migrations" already exists, skipping` on every
+                // start) are for a console, not for the service's log.
+                let options =
+                    PgConnectOptions::from_str(url)?.options([("client_min_messages", "warning")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -21,6 +21,16 @@ impl Store {
         Ok(())
     }
 
+    /// Every organization, oldest first (an operator's overview; there are few).
+    pub async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
+        let organizations = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT id, name, created_at FROM organizations ORDER BY created_at, id")
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(organizations)
+    }
+
     pub async fn get_organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
         let organization = with_pool!(self, |pool| {
             sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")

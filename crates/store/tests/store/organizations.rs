@@ -9,6 +9,14 @@ store_tests! {
         assert_eq!(read, Some(organization));
     }
 
+    async fn organizations_are_listed_oldest_first(store) {
+        assert_eq!(store.list_organizations().await.expect("list"), vec![]);
+        let first = fixtures::organization(store).await;
+        let second = fixtures::organization(store).await;
+        let listed = store.list_organizations().await.expect("list");
+        assert_eq!(listed, vec![first, second]);
+    }
+
     async fn unknown_organization_is_none(store) {
         let read = store.get_organization(uuid::Uuid::now_v7()).await.expect("get");
         assert_eq!(read, None);

@@ -46,7 +46,7 @@ pub enum GuardError {
     /// An entry of the operator's allow-list (`FEATHER_ALLOW_UPSTREAM`) is not a host name,
     /// IP address or CIDR; holds the entry.
     #[error(
-        "FEATHER_ALLOW_UPSTREAM has an invalid entry \"{0}\"; give comma-separated host names, \
+        "The --allow-upstream option (FEATHER_ALLOW_UPSTREAM) has an invalid entry \"{0}\"; give comma-separated host names, \
          IP addresses or CIDRs, e.g. 127.0.0.1/32,::1/128."
     )]
     InvalidAllowList(String),
@@ -59,12 +59,12 @@ fn forbidden_message(host: &str, ip: IpAddr, class: AddressClass) -> String {
         // A broad CIDR never unlocks metadata (see the allow-list), so say what does.
         format!(
             "{target}, {desc}; the service never connects to cloud metadata services unless \
-             FEATHER_ALLOW_UPSTREAM lists that exact address."
+             --allow-upstream (FEATHER_ALLOW_UPSTREAM) lists that exact address."
         )
     } else {
         format!(
             "{target}, {desc}; the service only connects to public addresses unless \
-             FEATHER_ALLOW_UPSTREAM allows it."
+             --allow-upstream (FEATHER_ALLOW_UPSTREAM) allows it."
         )
     }
 }
@@ -108,7 +108,8 @@ mod tests {
         assert_eq!(
             forbidden("internal.example", "10.1.2.3", AddressClass::Private),
             "The server URL host internal.example resolves to 10.1.2.3, a private address; the \
-             service only connects to public addresses unless FEATHER_ALLOW_UPSTREAM allows it."
+             service only connects to public addresses unless --allow-upstream \
+             (FEATHER_ALLOW_UPSTREAM) allows it."
         );
     }
 
