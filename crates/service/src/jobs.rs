@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use feather_store::{Job, JobKind, now};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -134,25 +134,34 @@ impl JobRunner {
 
     #[tracing::instrument(skip_all, fields(job_id = %job.id, connection_id = %job.connection_id, attempt = job.attempts))]
     async fn run_job(&self, worker: &str, job: &Job) {
+        let retry_in = self.retry_in(job);
         let outcome = match job.kind {
             JobKind::SyncTools => {
                 self.service
-                    .sync_tools(job.organization_id, job.connection_id)
+                    .sync_tools(job.organization_id, job.connection_id, retry_in)
                     .await
             }
         };
+        let store = &self.service.store;
         let settled = match outcome {
             Ok(SyncOutcome::Synced | SyncOutcome::Skipped) => {
                 tracing::info!("job done");
-                self.service.store.complete_job(job.id, worker).await
+                store.complete_job(job.id, worker).await
             }
             Ok(SyncOutcome::Permanent(reason)) => {
                 tracing::warn!(%reason, "job failed; not retrying");
-                self.service.store.complete_job(job.id, worker).await
+                store.complete_job(job.id, worker).await
             }
-            Ok(SyncOutcome::Retryable(reason)) => self.retry_or_give_up(worker, job, &reason).await,
+            // The connection already says when: the job runs again then.
+            Ok(SyncOutcome::Retryable { reason, retry_at }) => {
+                self.retry_or_give_up(worker, job, retry_at, &reason).await
+            }
             // The store itself failed: the failure could not even be recorded.
-            Err(error) => self.retry_or_give_up(worker, job, &error.to_string()).await,
+            Err(error) => {
+                let retry_at = retry_in.map(|delay| now() + to_time_delta(delay));
+                self.retry_or_give_up(worker, job, retry_at, &error.to_string())
+                    .await
+            }
         };
         if let Err(error) = settled {
             // The lease runs out and another worker takes the job over.
@@ -160,24 +169,35 @@ impl JobRunner {
         }
     }
 
+    /// How long after a failure for a passing reason this attempt is tried again; None
+    /// when it is the last one.
+    fn retry_in(&self, job: &Job) -> Option<Duration> {
+        (job.attempts < self.settings.max_attempts)
+            .then(|| retry_delay(self.settings.first_retry_delay, job.attempts))
+    }
+
+    /// Requeues the job to run at `retry_at`, or gives it up (its last error kept) when
+    /// there is none.
     async fn retry_or_give_up(
         &self,
         worker: &str,
         job: &Job,
+        retry_at: Option<DateTime<Utc>>,
         reason: &str,
     ) -> Result<(), feather_store::StoreError> {
         let store = &self.service.store;
-        if job.attempts >= self.settings.max_attempts {
-            tracing::warn!(%reason, "job failed; giving up");
-            return store.fail_job(job.id, worker, reason, now()).await;
+        match retry_at {
+            Some(run_at) => {
+                tracing::info!(%reason, %run_at, "job failed; retrying");
+                store
+                    .requeue_job(job, worker, run_at, Some(reason), false, now())
+                    .await
+            }
+            None => {
+                tracing::warn!(%reason, "job failed; giving up");
+                store.fail_job(job.id, worker, reason, now()).await
+            }
         }
-        let delay = retry_delay(self.settings.first_retry_delay, job.attempts);
-        tracing::info!(%reason, retry_in = ?delay, "job failed; retrying");
-        let at = now();
-        let run_at = at + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
-        store
-            .requeue_job(job, worker, run_at, Some(reason), false, at)
-            .await
     }
 
     /// Shutdown: the job goes back to the queue, due at once, its attempt not counted.
@@ -195,6 +215,12 @@ impl JobRunner {
             }
         }
     }
+}
+
+/// A delay as a timestamp offset; beyond chrono's range (never, for delays capped at an
+/// hour) an hour.
+pub(crate) fn to_time_delta(delay: Duration) -> TimeDelta {
+    TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1))
 }
 
 /// `first * 2^(attempts - 1)`, capped at an hour.

@@ -1,9 +1,12 @@
 //! Tool sync: fetch a connection's whole upstream catalog and record it, or record why
 //! that failed (DESIGN.md §3 Tool sync).
 
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
 use feather_domain::custom_mcp::McpCredentials;
 use feather_domain::integration::{ConnectionStatus, Vendor};
-use feather_store::{Connection, now};
+use feather_store::{Connection, SyncFailure, now};
 use uuid::Uuid;
 
 use crate::{McpTarget, Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
@@ -16,8 +19,13 @@ pub enum SyncOutcome {
     /// Nothing to do: the connection is gone, not active (a sync must not retry rejected
     /// credentials), or has no catalog to sync.
     Skipped,
-    /// Worth another try later (timeout, unreachable, protocol error).
-    Retryable(String),
+    /// Worth another try later (timeout, unreachable, protocol error). `retry_at` is when
+    /// the connection says the next attempt runs, or None when none was planned (the
+    /// connection then shows `failed`).
+    Retryable {
+        reason: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
     /// Another try cannot help until something changes (credentials rejected, address
     /// refused, invalid catalog).
     Permanent(String),
@@ -26,11 +34,14 @@ pub enum SyncOutcome {
 impl Service {
     /// Syncs the connection's tool catalog: `tools_status` goes `syncing`, then `synced`
     /// (every tool upserted in one transaction) or `failed` (no tool changed, the reason
-    /// in `metadata.tools_sync_error`; rejected credentials also set `status` `error`).
+    /// in `status_reason` and `metadata.tools_sync_error`; rejected credentials also set
+    /// `status` `error`). A failure for a passing reason with `retry_in` given is not final:
+    /// `tools_status` stays `syncing` and the error says when the next attempt runs.
     pub async fn sync_tools(
         &self,
         organization_id: Uuid,
         connection_id: Uuid,
+        retry_in: Option<Duration>,
     ) -> ServiceResult<SyncOutcome> {
         let Some(connection) = self
             .store
@@ -63,19 +74,25 @@ impl Service {
         match recorded {
             Ok(()) => Ok(SyncOutcome::Synced),
             Err(ServiceError::Upstream(error)) => {
-                let rejected = (error.kind == UpstreamErrorKind::Unauthorized)
-                    .then(|| "The MCP server rejected the connection's credentials.".to_owned());
+                let at = now();
+                let retry_at = retry_in
+                    .filter(|_| error.kind.is_transient())
+                    .map(|delay| at + crate::jobs::to_time_delta(delay));
+                let failure = SyncFailure {
+                    message: &error.message,
+                    reason: failure_reason(&error, retry_at),
+                    credentials_rejected: error.kind == UpstreamErrorKind::Unauthorized,
+                    retry_at,
+                    at,
+                };
                 self.store
-                    .record_sync_failure(
-                        organization_id,
-                        connection_id,
-                        &error.message,
-                        rejected.as_deref(),
-                        now(),
-                    )
+                    .record_sync_failure(organization_id, connection_id, &failure)
                     .await?;
                 Ok(if error.kind.is_transient() {
-                    SyncOutcome::Retryable(error.message)
+                    SyncOutcome::Retryable {
+                        reason: error.message,
+                        retry_at,
+                    }
                 } else {
                     SyncOutcome::Permanent(error.message)
                 })
@@ -102,7 +119,7 @@ impl Service {
             Some(sealed) => {
                 let plaintext = self.secrets.open(connection.id, &sealed).map_err(|_| {
                     misconfigured(
-                        "has credentials that do not decrypt: was FEATHER_SECRET_KEY changed?",
+                        "has credentials that the configured FEATHER_SECRET_KEY does not open; the key was changed, or its key file lost",
                     )
                 })?;
                 serde_json::from_slice::<McpCredentials>(&plaintext)
@@ -115,6 +132,22 @@ impl Service {
             transport,
             headers: credentials.request_headers(),
         })
+    }
+}
+
+/// The connection's `status_reason` after a failed sync: one sentence a person reads
+/// first, so it says whether anything will happen by itself.
+fn failure_reason(error: &UpstreamError, retry_at: Option<DateTime<Utc>>) -> String {
+    if error.kind == UpstreamErrorKind::Unauthorized {
+        return "The MCP server rejected the connection's credentials.".to_owned();
+    }
+    match retry_at {
+        Some(at) => format!(
+            "The tool sync failed and is retried at {}: {}",
+            at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            error.message
+        ),
+        None => format!("The tool sync failed: {}", error.message),
     }
 }
 

@@ -5,7 +5,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::jobs::JobKind;
-use crate::{Connection, Pool, Store, StoreResult, listing_write, with_pool};
+use feather_domain::integration::ToolsStatus;
+
+use crate::{Connection, Pool, Store, StoreResult, SyncFailure, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! connection_columns {
@@ -121,41 +123,48 @@ impl Store {
         Ok(())
     }
 
-    /// A sync failed: no tool changes; `tools_status` is `failed` and
-    /// `metadata.tools_sync_error` says why. When the upstream rejected the credentials,
-    /// `credentials_rejected` is the reason the connection's `status` becomes `error`.
+    /// A sync failed: no tool changes; `tools_status` is `failed`, or still `syncing` when
+    /// another attempt is planned; `status_reason` and `metadata.tools_sync_error` say why.
+    /// Rejected credentials also make the connection's `status` `error`.
     pub async fn record_sync_failure(
         &self,
         organization_id: Uuid,
         connection_id: Uuid,
-        message: &str,
-        credentials_rejected: Option<&str>,
-        at: DateTime<Utc>,
+        failure: &SyncFailure<'_>,
     ) -> StoreResult<()> {
         let update = match self.pool {
             Pool::Sqlite(_) => {
-                "UPDATE connections SET tools_status = 'failed', updated_at = $3, \
+                "UPDATE connections SET tools_status = $6, updated_at = $3, \
                  metadata = json_set(metadata, '$.tools_sync_error', json($4)), \
-                 status = CASE WHEN $5 IS NULL THEN status ELSE 'error' END, \
-                 status_reason = COALESCE($5, status_reason) \
+                 status = CASE WHEN $5 THEN 'error' ELSE status END, \
+                 status_reason = $7 \
                  WHERE organization_id = $1 AND id = $2"
             }
             Pool::Postgres(_) => {
-                "UPDATE connections SET tools_status = 'failed', updated_at = $3, \
+                "UPDATE connections SET tools_status = $6, updated_at = $3, \
                  metadata = jsonb_set(metadata, '{tools_sync_error}', $4), \
-                 status = CASE WHEN $5::text IS NULL THEN status ELSE 'error' END, \
-                 status_reason = COALESCE($5, status_reason) \
+                 status = CASE WHEN $5 THEN 'error' ELSE status END, \
+                 status_reason = $7 \
                  WHERE organization_id = $1 AND id = $2"
             }
         };
-        let error = serde_json::json!({"message": message, "at": at});
+        let mut error = serde_json::json!({"message": failure.message, "at": failure.at});
+        if let Some(retry_at) = failure.retry_at {
+            error["retry_at"] = serde_json::json!(retry_at);
+        }
+        let tools_status = match failure.retry_at {
+            Some(_) => ToolsStatus::Syncing,
+            None => ToolsStatus::Failed,
+        };
         listing_write!(self, organization_id, |tx| {
             sqlx::query(update)
                 .bind(organization_id)
                 .bind(connection_id)
-                .bind(at)
+                .bind(failure.at)
                 .bind(Json(&error))
-                .bind(credentials_rejected)
+                .bind(failure.credentials_rejected)
+                .bind(tools_status.as_str())
+                .bind(&failure.reason)
                 .execute(&mut *tx)
                 .await
                 .map(|_| ())?

@@ -131,6 +131,20 @@ pub struct CatalogTool {
     pub response_schema: Option<Value>,
 }
 
+/// A failed sync attempt, as the connection records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncFailure<'a> {
+    /// What went wrong (`metadata.tools_sync_error.message`).
+    pub message: &'a str,
+    /// The connection's `status_reason`: the sentence a person reads first.
+    pub reason: String,
+    /// The upstream rejected the credentials: the connection's `status` becomes `error`.
+    pub credentials_rejected: bool,
+    /// When the next attempt runs; None when this failure is final (`tools_status` `failed`).
+    pub retry_at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
 /// A three-state update of an optional field: leave it, clear it, or set it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Patch<T> {

@@ -790,12 +790,13 @@ impl TestApp {
         synced
     }
 
-    /// Runs a tool sync of the owner's connection at once (what the job runner does), and
-    /// returns how it ended with the connection's tools as they are now.
+    /// Runs one tool sync attempt of the owner's connection at once (what the job runner
+    /// does for its last attempt: no retry planned), and returns how it ended with the
+    /// connection's tools as they are now.
     pub async fn sync_now(&self, connection: &Seeded) -> (SyncOutcome, Seeded) {
         let outcome = self
             .service
-            .sync_tools(self.owner.id, connection.id)
+            .sync_tools(self.owner.id, connection.id, None)
             .await
             .expect("the sync runs");
         (outcome, self.owned_connection(connection.id).await)

@@ -3,6 +3,8 @@
 //! credentials, failed syncs that change nothing, and
 //! `POST /v1/integrations/connections/{connection_id}/refresh-tools`.
 
+use std::time::Duration;
+
 use axum::http::StatusCode;
 use feather_demo_mcp::TOOL_NAMES;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
@@ -196,7 +198,7 @@ async fn tools_status_goes_from_pending_to_syncing_to_failed_when_the_server_han
 
     let sync = tokio::spawn({
         let (service, owner, id) = (app.service.clone(), app.owner.id, connection.id);
-        async move { service.sync_tools(owner, id).await }
+        async move { service.sync_tools(owner, id, None).await }
     });
     app.wait_for(&connection, "the sync to start", |shown| {
         shown["tools_status"] == "syncing"
@@ -204,7 +206,7 @@ async fn tools_status_goes_from_pending_to_syncing_to_failed_when_the_server_han
     .await;
     let outcome = sync.await.expect("the sync task").expect("the sync runs");
     assert!(
-        matches!(outcome, SyncOutcome::Retryable(_)),
+        matches!(outcome, SyncOutcome::Retryable { .. }),
         "a timeout is worth retrying: {outcome:?}"
     );
 
@@ -217,6 +219,78 @@ async fn tools_status_goes_from_pending_to_syncing_to_failed_when_the_server_han
     assert_eq!(failed["tools_synced_at"], Value::Null);
     assert_eq!(failed["tools"], json!([]));
     assert_sync_error(&failed, "did not answer in time");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_attempt_with_a_retry_planned_stays_syncing_and_says_when() {
+    let app = TestApp::new().await;
+    let server = FakeMcp::start(Upstream::Status(503)).await;
+    let connection = app
+        .connect_mcp(mcp_connection(server.url(), "streamable_http"))
+        .await;
+
+    let outcome = app
+        .service
+        .sync_tools(app.owner.id, connection.id, Some(Duration::from_secs(20)))
+        .await
+        .expect("the sync runs");
+    let SyncOutcome::Retryable {
+        retry_at: Some(retry_at),
+        ..
+    } = outcome
+    else {
+        panic!("a 503 is retried: {outcome:?}");
+    };
+    let retrying = app.connection(&connection).await;
+    assert_eq!(
+        retrying["tools_status"], "syncing",
+        "not `failed` while another attempt is planned"
+    );
+    let error = &retrying["metadata"]["tools_sync_error"];
+    assert_eq!(timestamp(&error["retry_at"]), retry_at);
+    let reason = retrying["status_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("The tool sync failed and is retried at ")
+            && reason.contains("HTTP 503"),
+        "{reason}"
+    );
+
+    // The last attempt: the failure is final and says so at the top level.
+    app.sync_now(&connection).await;
+    let failed = app.connection(&connection).await;
+    assert_eq!(failed["tools_status"], "failed");
+    assert_sync_error(&failed, "HTTP 503");
+    let reason = failed["status_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("The tool sync failed: The MCP server is unavailable"),
+        "{reason}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_streamable_server_connected_with_the_default_transport_is_told_which_to_use() {
+    let app = TestApp::new().await;
+    let server = FakeMcp::start(two_tools()).await;
+    let connection = app
+        .connect_mcp(json!({"nickname": "Default transport", "server_url": server.url()}))
+        .await;
+    let (outcome, _) = app.sync_now(&connection).await;
+    assert!(
+        matches!(outcome, SyncOutcome::Permanent(_)),
+        "the same handshake fails on every retry: {outcome:?}"
+    );
+    let failed = app.connection(&connection).await;
+    assert_eq!(failed["metadata"]["transport"], "sse");
+    let reason = failed["status_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("HTTP 405")
+            && reason.contains("(the default when none is given)")
+            && reason.contains("\"streamable_http\"")
+            && reason.contains("\"auto\""),
+        "{reason}"
+    );
     server.stop().await;
 }
 
@@ -322,14 +396,18 @@ async fn a_failed_resync_changes_no_tool_and_records_why() {
         server.answer(upstream);
         let (outcome, _) = app.sync_now(&connection).await;
         match &outcome {
-            SyncOutcome::Retryable(_) if retryable => {}
+            SyncOutcome::Retryable { .. } if retryable => {}
             SyncOutcome::Permanent(_) if !retryable => {}
             other => panic!("{case}: unexpected outcome {other:?}"),
         }
         let failed = app.connection(&connection).await;
         assert_eq!(failed["tools_status"], "failed", "{case}");
         assert_eq!(failed["status"], "active", "{case}");
-        assert_eq!(failed["status_reason"], Value::Null, "{case}");
+        let reason = failed["status_reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with("The tool sync failed: ") && reason.contains(why),
+            "{case}: the reason is shown at the top level: {reason:?}"
+        );
         assert_sync_error(&failed, why);
         assert_eq!(failed["tools"], synced["tools"], "{case}: a tool changed");
         assert_eq!(
@@ -432,7 +510,7 @@ async fn a_catalog_over_the_tool_limit_fails_the_sync_clearly_and_changes_nothin
     let (outcome, after) = app.sync_now(&connection).await;
     assert!(matches!(
         outcome,
-        SyncOutcome::Permanent(_) | SyncOutcome::Retryable(_)
+        SyncOutcome::Permanent(_) | SyncOutcome::Retryable { .. }
     ));
     assert_eq!(after.tools, connection.tools);
     let failed = app.connection(&connection).await;

@@ -357,12 +357,14 @@ impl Store {
             Pool::Sqlite(_) => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
+                 status_reason = CASE WHEN status = 'active' THEN NULL ELSE status_reason END, \
                  metadata = json_remove(metadata, '$.tools_sync_error') \
                  WHERE organization_id = $1 AND id = $2"
             }
             Pool::Postgres(_) => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
+                 status_reason = CASE WHEN status = 'active' THEN NULL ELSE status_reason END, \
                  metadata = metadata - 'tools_sync_error' \
                  WHERE organization_id = $1 AND id = $2"
             }

@@ -1,5 +1,5 @@
 use feather_domain::integration::{ConnectionStatus, ToolsStatus};
-use feather_store::Invocation;
+use feather_store::{Invocation, SyncFailure};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -33,32 +33,70 @@ store_tests! {
         let syncing = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
         assert_eq!(syncing.tools_status, ToolsStatus::Syncing);
 
+        let retry_at = fixtures::later(at, 10);
         store
-            .record_sync_failure(organization.id, connection.id, "The server timed out.", None, at)
+            .record_sync_failure(organization.id, connection.id, &SyncFailure {
+                message: "The server timed out.",
+                reason: "Retried soon.".to_owned(),
+                credentials_rejected: false,
+                retry_at: Some(retry_at),
+                at,
+            })
+            .await
+            .expect("failure");
+        let retrying = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
+        assert_eq!(retrying.tools_status, ToolsStatus::Syncing, "another attempt is planned");
+        assert_eq!(retrying.status_reason.as_deref(), Some("Retried soon."));
+        assert_eq!(
+            retrying.metadata["tools_sync_error"],
+            json!({"message": "The server timed out.", "at": at, "retry_at": retry_at})
+        );
+
+        store
+            .record_sync_failure(organization.id, connection.id, &SyncFailure {
+                message: "The server timed out.",
+                reason: "Gave up.".to_owned(),
+                credentials_rejected: false,
+                retry_at: None,
+                at,
+            })
             .await
             .expect("failure");
         let failed = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
         assert_eq!(failed.tools_status, ToolsStatus::Failed);
         assert_eq!(failed.status, ConnectionStatus::Active);
+        assert_eq!(failed.status_reason.as_deref(), Some("Gave up."));
         assert_eq!(
             failed.metadata["tools_sync_error"],
             json!({"message": "The server timed out.", "at": at})
         );
         assert_eq!(failed.metadata["server_url"], connection.metadata["server_url"]);
 
+        // A later successful sync clears the recorded error and its reason.
+        store.apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 5)).await.expect("sync");
+        let synced = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
+        assert_eq!(synced.tools_status, ToolsStatus::Synced);
+        assert!(!synced.metadata.contains_key("tools_sync_error"));
+        assert_eq!(synced.status_reason, None);
+
         store
-            .record_sync_failure(organization.id, connection.id, "HTTP 401", Some("Credentials rejected."), at)
+            .record_sync_failure(organization.id, connection.id, &SyncFailure {
+                message: "HTTP 401",
+                reason: "Credentials rejected.".to_owned(),
+                credentials_rejected: true,
+                retry_at: None,
+                at,
+            })
             .await
             .expect("failure");
         let rejected = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
         assert_eq!(rejected.status, ConnectionStatus::Error);
         assert_eq!(rejected.status_reason.as_deref(), Some("Credentials rejected."));
 
-        // A later successful sync clears the recorded error.
-        store.apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 5)).await.expect("sync");
-        let synced = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(synced.tools_status, ToolsStatus::Synced);
-        assert!(!synced.metadata.contains_key("tools_sync_error"));
+        // The reason of an `error` status outlives the catalog write.
+        store.apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 6)).await.expect("sync");
+        let still_rejected = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
+        assert_eq!(still_rejected.status_reason.as_deref(), Some("Credentials rejected."));
     }
 
     async fn an_invocation_is_recorded_and_marks_the_connection_used(store) {

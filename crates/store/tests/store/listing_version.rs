@@ -41,7 +41,9 @@ store_tests! {
         moves_the_version!(store, org, "bulk toggle", store.set_connection_tools_enabled(org, connection.id, true, at));
         moves_the_version!(store, org, "rename", store.rename_connection(org, connection.id, "Sales", at));
         moves_the_version!(store, org, "syncing", store.mark_tools_syncing(org, connection.id, at));
-        moves_the_version!(store, org, "sync failure", store.record_sync_failure(org, connection.id, "down", None, at));
+        moves_the_version!(store, org, "sync failure", store.record_sync_failure(org, connection.id, &feather_store::SyncFailure {
+            message: "down", reason: "Down.".to_owned(), credentials_rejected: false, retry_at: None, at,
+        }));
         let invocation = Invocation {
             id: Uuid::now_v7(),
             organization_id: org,
