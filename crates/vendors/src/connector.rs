@@ -104,6 +104,8 @@ fn upstream_error(error: McpError) -> UpstreamError {
         McpError::Timeout { .. } => UpstreamErrorKind::Timeout,
         // The same catalog will be too large on every retry.
         McpError::TooManyTools { .. } => UpstreamErrorKind::InvalidCatalog,
+        // The same handshake is refused on every retry: the transport (or URL) must change.
+        McpError::WrongTransport { .. } => UpstreamErrorKind::Misconfigured,
         _ => UpstreamErrorKind::Failed,
     };
     UpstreamError::new(kind, error.to_string())

@@ -10,7 +10,13 @@ use rmcp::service::{ClientInitializeError, ServiceError};
 use rmcp::transport::DynamicTransportError;
 use rmcp::transport::streamable_http_client::StreamableHttpError;
 
+use super::McpTransport;
 use crate::guard::GuardError;
+
+/// Statuses with which a server refuses the handshake of a transport it does not speak
+/// (the MCP backwards-compatibility guidance names them for Streamable HTTP; legacy-only
+/// servers answer a Streamable POST with them, and Streamable-only servers a legacy GET).
+pub(super) const WRONG_TRANSPORT_STATUSES: [u16; 3] = [400, 404, 405];
 
 /// Why talking to an MCP server failed. Display is one human sentence that never contains
 /// a credential, a header value or the server URL.
@@ -50,6 +56,15 @@ pub enum McpError {
     TooManyTools {
         /// The configured maximum.
         limit: usize,
+    },
+    /// The server refused the handshake with 400, 404 or 405, as servers answer a
+    /// transport they do not speak (or a URL that is no MCP endpoint).
+    #[error("{}", wrong_transport_sentence(*.status, *.tried))]
+    WrongTransport {
+        /// The HTTP status of the refusal.
+        status: u16,
+        /// The transport the connection is configured with.
+        tried: McpTransport,
     },
     /// A header configured for the server cannot be sent; holds the reason (names only).
     #[error("A header configured for the MCP server cannot be used: {0}.")]
@@ -292,6 +307,28 @@ fn rpc_error(data: &rmcp::model::ErrorData) -> String {
         .take(200)
         .collect();
     format!("JSON-RPC error {} ({message})", data.code.0)
+}
+
+/// The refusal, and what to configure instead: the transport defaults to `sse`, so a
+/// Streamable HTTP server connected without one lands here.
+fn wrong_transport_sentence(status: u16, tried: McpTransport) -> String {
+    let what = match tried {
+        McpTransport::Sse => {
+            "to the legacy HTTP+SSE transport (the default when none is given); a server \
+             that speaks Streamable HTTP answers so: connect with transport \"streamable_http\", \
+             or \"auto\" to try both"
+        }
+        McpTransport::StreamableHttp => {
+            "to the Streamable HTTP transport; a server that only speaks the legacy HTTP+SSE \
+             transport answers so: connect with transport \"sse\" (with the event stream's \
+             URL), or \"auto\" to try both"
+        }
+        McpTransport::Auto => {
+            "to both transports; check that the URL is the server's MCP endpoint (often \
+             ending in /mcp, or /sse for the legacy transport)"
+        }
+    };
+    format!("The MCP server refused the connection with HTTP {status} {what}.")
 }
 
 /// Translates an HTTP status that is not success.

@@ -147,13 +147,43 @@ async fn mcp_other_statuses_are_not_unauthorized() {
             matches!(error, McpError::Unreachable(_)),
             "{transport:?}: {error:?}"
         );
-        let error = list_with(transport, Fault::Status(404))
+        let error = list_with(transport, Fault::Status(418))
             .await
-            .expect_err("404");
+            .expect_err("418");
         assert!(
             matches!(error, McpError::Protocol(_)),
             "{transport:?}: {error:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn mcp_a_handshake_refused_with_400_404_or_405_suggests_the_other_transport() {
+    for transport in BOTH {
+        for status in [400, 404, 405] {
+            let error = list_with(transport, Fault::Status(status))
+                .await
+                .expect_err("refused");
+            assert_eq!(
+                error,
+                McpError::WrongTransport {
+                    status,
+                    tried: transport
+                },
+                "{transport:?}"
+            );
+            let sentence = error.to_string();
+            let suggested = match transport {
+                McpTransport::Sse => "\"streamable_http\"",
+                _ => "\"sse\"",
+            };
+            assert!(
+                sentence.contains(&format!("HTTP {status}"))
+                    && sentence.contains(suggested)
+                    && sentence.contains("\"auto\""),
+                "{sentence}"
+            );
+        }
     }
 }
 

@@ -18,9 +18,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use url::Url;
 
-use super::errors::{FailureSlot, from_reqwest, from_sse, from_status};
+use super::errors::{FailureSlot, WRONG_TRANSPORT_STATUSES, from_reqwest, from_sse, from_status};
 use super::session::OPENING;
-use super::{McpError, McpLimits, sse_limit};
+use super::{McpError, McpLimits, McpTransport, sse_limit};
 
 /// Server messages buffered between the reader task and rmcp; a bound so a server
 /// flooding notifications waits on us instead of growing memory.
@@ -62,9 +62,15 @@ impl LegacySse {
             .send()
             .await
             .map_err(|error| from_reqwest(&error, OPENING))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(from_status(status.as_u16()));
+        let status = response.status().as_u16();
+        if WRONG_TRANSPORT_STATUSES.contains(&status) {
+            return Err(McpError::WrongTransport {
+                status,
+                tried: McpTransport::Sse,
+            });
+        }
+        if !response.status().is_success() {
+            return Err(from_status(status));
         }
         check_event_stream(response.headers())?;
         let body = sse_limit::limit_events(response.bytes_stream(), limits.max_response_bytes);

@@ -13,7 +13,9 @@ use rmcp::model::{
 use rmcp::service::{RoleClient, RunningService, ServiceExt};
 use serde_json::Value;
 
-use super::errors::{FailureSlot, from_initialize, from_service, rejected_status};
+use super::errors::{
+    FailureSlot, WRONG_TRANSPORT_STATUSES, from_initialize, from_service, rejected_status,
+};
 use super::legacy_sse::LegacySse;
 use super::{McpEndpoint, McpError, McpLimits, McpTransport, streamable};
 
@@ -21,10 +23,6 @@ use super::{McpEndpoint, McpError, McpLimits, McpTransport, streamable};
 pub(super) const OPENING: &str = "opening the session";
 pub(super) const LISTING: &str = "listing tools";
 pub(super) const CALLING: &str = "calling the tool";
-
-/// Statuses with which a server that only speaks the legacy transport answers the
-/// Streamable HTTP `initialize` POST (MCP backwards-compatibility guidance).
-const LEGACY_HINT_STATUSES: [u16; 3] = [400, 404, 405];
 
 /// An initialized session and where its transport records failures rmcp swallows.
 pub(super) struct Session {
@@ -42,15 +40,31 @@ impl Session {
     ) -> Result<Session, McpError> {
         check_headers(&endpoint.headers)?;
         match endpoint.transport {
-            McpTransport::StreamableHttp => open_streamable(http, endpoint, limits)
-                .await
-                .map_err(|failed| failed.error),
+            McpTransport::StreamableHttp => {
+                open_streamable(http, endpoint, limits)
+                    .await
+                    .map_err(|failed| match failed.wrong_transport {
+                        Some(status) => McpError::WrongTransport {
+                            status,
+                            tried: McpTransport::StreamableHttp,
+                        },
+                        None => failed.error,
+                    })
+            }
             McpTransport::Sse => open_legacy(http, endpoint, limits).await,
             McpTransport::Auto => match open_streamable(http, endpoint, limits).await {
                 Ok(session) => Ok(session),
-                Err(failed) if failed.legacy_hint => {
+                Err(failed) if failed.wrong_transport.is_some() => {
                     tracing::debug!("Streamable HTTP refused; trying the legacy SSE transport");
-                    open_legacy(http, endpoint, limits).await
+                    open_legacy(http, endpoint, limits)
+                        .await
+                        .map_err(|error| match error {
+                            McpError::WrongTransport { status, .. } => McpError::WrongTransport {
+                                status,
+                                tried: McpTransport::Auto,
+                            },
+                            other => other,
+                        })
                 }
                 Err(failed) => Err(failed.error),
             },
@@ -104,11 +118,11 @@ impl Session {
     }
 }
 
-/// A failed Streamable HTTP handshake, and whether the server's answer suggests it only
-/// speaks the legacy transport.
+/// A failed Streamable HTTP handshake, and the status of the refusal when it is one that
+/// suggests the server speaks the other transport.
 struct StreamableFailure {
     error: McpError,
-    legacy_hint: bool,
+    wrong_transport: Option<u16>,
 }
 
 async fn open_streamable(
@@ -128,11 +142,11 @@ async fn open_streamable(
     match client_config().serve(transport).await {
         Ok(service) => Ok(Session { service, failure }),
         Err(error) => {
-            let legacy_hint = rejected_status(&error)
-                .is_some_and(|status| LEGACY_HINT_STATUSES.contains(&status));
+            let wrong_transport =
+                rejected_status(&error).filter(|status| WRONG_TRANSPORT_STATUSES.contains(status));
             Err(StreamableFailure {
                 error: from_initialize(error, &failure, OPENING),
-                legacy_hint,
+                wrong_transport,
             })
         }
     }
