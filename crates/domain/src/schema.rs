@@ -48,10 +48,11 @@ impl CompiledSchema {
             .iter_errors(instance)
             .map(|error| {
                 let path = error.instance_path();
+                let sentence = sentence_of(&error);
                 let message = if path.is_empty() {
-                    error.to_string()
+                    sentence
                 } else {
-                    format!("{}: {error}", path.as_str())
+                    format!("{}: {sentence}", path.as_str())
                 };
                 SchemaViolation {
                     instance_path: path.segments().map(|s| s.to_string()).collect(),
@@ -65,6 +66,35 @@ impl CompiledSchema {
     pub fn is_valid(&self, instance: &Value) -> bool {
         self.validator.is_valid(instance)
     }
+}
+
+/// How many allowed values an `enum` error lists before it counts the rest; enough for any
+/// enum a form would show, while a 10,000-value enum cannot make one message huge.
+pub const ENUM_VALUES_LISTED: usize = 100;
+
+/// The validator's sentence, except for `enum`, whose own message names three values and
+/// hides the rest ("or 2 other candidates"): the caller needs every allowed value to
+/// correct the input.
+fn sentence_of(error: &ValidationError<'_>) -> String {
+    let jsonschema::error::ValidationErrorKind::Enum { options } = error.kind() else {
+        return error.to_string();
+    };
+    let Some(allowed) = options.as_array() else {
+        return error.to_string();
+    };
+    let mut listed: Vec<String> = allowed
+        .iter()
+        .take(ENUM_VALUES_LISTED)
+        .map(Value::to_string)
+        .collect();
+    if allowed.len() > ENUM_VALUES_LISTED {
+        listed.push(format!("… ({} more)", allowed.len() - ENUM_VALUES_LISTED));
+    }
+    format!(
+        "{} is not one of the allowed values: {}",
+        error.instance(),
+        listed.join(", ")
+    )
 }
 
 /// The top-level property names of an object schema (`properties` keys) in document order;
@@ -219,6 +249,28 @@ mod tests {
                 message: "/channel: 5 is not of type \"string\"".into(),
             }]
         );
+    }
+
+    #[test]
+    fn an_enum_error_lists_every_allowed_value() {
+        let schema = compiled(json!({"properties": {"channel": {
+            "enum": ["chat", "email", "sms", "voice", null, 3]
+        }}}));
+        let errors = schema.errors(&json!({"channel": "#support"}));
+        assert_eq!(
+            errors[0].message,
+            "/channel: \"#support\" is not one of the allowed values: \"chat\", \"email\", \
+             \"sms\", \"voice\", null, 3"
+        );
+    }
+
+    #[test]
+    fn a_huge_enum_error_lists_the_first_values_and_counts_the_rest() {
+        let values: Vec<Value> = (0..ENUM_VALUES_LISTED + 7).map(|n| json!(n)).collect();
+        let errors = compiled(json!({"enum": values})).errors(&json!("x"));
+        let message = &errors[0].message;
+        assert!(message.contains(", 99, … (7 more)"), "{message}");
+        assert!(!message.contains("100"), "{message}");
     }
 
     #[test]
