@@ -113,6 +113,18 @@ pub fn narrow(response: &Value, mappings: &[FieldMapping]) -> Value {
     Value::Object(narrowed)
 }
 
+/// The mappings' paths that find no value in `response`, in mapping order, each once: what
+/// [`narrow`] left out, so a caller can tell a missing value from a wrong path.
+pub fn unresolved_paths(response: &Value, mappings: &[FieldMapping]) -> Vec<String> {
+    let mut unresolved: Vec<String> = Vec::new();
+    for mapping in mappings {
+        if value_at(response, &mapping.path).is_none() && !unresolved.contains(&mapping.path) {
+            unresolved.push(mapping.path.clone());
+        }
+    }
+    unresolved
+}
+
 fn parse_mapping(index: &str, entry: &Value, errors: &mut Vec<FieldError>) -> Option<FieldMapping> {
     let Some(entry) = entry.as_object() else {
         errors.push(FieldError::new(
@@ -812,6 +824,22 @@ mod tests {
             ],
         );
         assert_eq!(narrowed, json!({}));
+    }
+
+    #[test]
+    fn unresolved_paths_name_what_narrow_left_out_once_each_in_mapping_order() {
+        let mappings = [
+            mapping("user.email", Some("email")),
+            mapping("user.name", Some("who")),
+            mapping("n", None),
+            mapping("messages.9.text", None),
+            mapping("user.email", None),
+        ];
+        assert_eq!(
+            unresolved_paths(&response(), &mappings),
+            vec!["user.email", "messages.9.text"],
+            "a null value is a value: `n` resolves"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use feather_domain::field_map::{field_mappings, narrow, parse_field_map};
+use feather_domain::field_map::{field_mappings, narrow, parse_field_map, unresolved_paths};
 use feather_domain::input_config::FieldError;
 use feather_domain::integration::{ConnectionStatus, Vendor};
 use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
@@ -31,6 +31,8 @@ pub struct Invocation {
     pub result: Value,
     /// The result narrowed by the effective field map, when one applies.
     pub narrowed: Option<Value>,
+    /// The field map's paths that found no value in this result (left out of `narrowed`).
+    pub unresolved_field_paths: Vec<String>,
 }
 
 impl Service {
@@ -114,8 +116,21 @@ impl Service {
 
         let mappings =
             override_map.or_else(|| tool.response_field_map.as_ref().map(field_mappings));
-        let narrowed = mappings.map(|mappings| narrow(&result_payload(&result), &mappings));
-        Ok(Invocation { result, narrowed })
+        let (narrowed, unresolved_field_paths) = match mappings {
+            Some(mappings) => {
+                let payload = result_payload(&result);
+                (
+                    Some(narrow(&payload, &mappings)),
+                    unresolved_paths(&payload, &mappings),
+                )
+            }
+            None => (None, Vec::new()),
+        };
+        Ok(Invocation {
+            result,
+            narrowed,
+            unresolved_field_paths,
+        })
     }
 }
 

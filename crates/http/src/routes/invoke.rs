@@ -52,6 +52,10 @@ pub struct ConnectionTestInvokeResponse {
     result: Value,
     #[schema(value_type = Option<Value>, required = false)]
     narrowed: Option<Value>,
+    /// The field map's paths that found no value in this result, so were left out of
+    /// `narrowed` (an extension of the contract: a silent `{}` hides a wrong path).
+    #[schema(required = false)]
+    unresolved_field_paths: Vec<String>,
 }
 
 /// Fire a real MCP `tools/call` through the connection.
@@ -120,6 +124,7 @@ pub(super) async fn test_invoke(
     Ok(Json(ConnectionTestInvokeResponse {
         result: invocation.result,
         narrowed: invocation.narrowed,
+        unresolved_field_paths: invocation.unresolved_field_paths,
     }))
 }
 

@@ -365,11 +365,19 @@ async fn test_invoke_narrows_the_result_with_the_field_map_in_the_request() {
         )
         .await
         .expect(StatusCode::OK);
-    assert_eq!(keys(&response), set(&["result", "narrowed"]));
+    assert_eq!(
+        keys(&response),
+        set(&["result", "narrowed", "unresolved_field_paths"])
+    );
     assert_eq!(response["result"]["structuredContent"]["total_matches"], 8);
     assert_eq!(
         response["narrowed"],
         json!({"count": 8, "first": "Ada Lovelace", "customers.1.email": "grace@cobol.example"})
+    );
+    assert_eq!(
+        response["unresolved_field_paths"],
+        json!(["no.such.path"]),
+        "the path that found nothing is named, not silently dropped"
     );
     assert_eq!(app.invocations(&connection).await.len(), 1);
     demo.shutdown().await;
@@ -416,8 +424,12 @@ async fn test_invoke_without_any_field_map_answers_narrowed_null() {
         )
         .await
         .expect(StatusCode::OK);
-    assert_eq!(keys(&response), set(&["result", "narrowed"]));
+    assert_eq!(
+        keys(&response),
+        set(&["result", "narrowed", "unresolved_field_paths"])
+    );
     assert_eq!(response["narrowed"], Value::Null);
+    assert_eq!(response["unresolved_field_paths"], json!([]));
     assert_eq!(
         response["result"]["structuredContent"]["order"]["id"],
         "ORD-1001"
