@@ -111,6 +111,28 @@ impl IntegrationKey {
     }
 }
 
+impl IntegrationSpec {
+    /// Whether this server can connect the integration yet: only custom MCP servers, until
+    /// the first-party integrations' brokers exist.
+    pub fn is_connectable(&self) -> bool {
+        self.key == IntegrationKey::CustomMcp
+    }
+
+    /// The catalog's description, saying so when the integration cannot be connected yet
+    /// (the contract's summary has no field for it, and a listed integration that answers
+    /// every connect with an error would mislead).
+    pub fn catalog_description(&self) -> String {
+        if self.is_connectable() {
+            self.description.to_owned()
+        } else {
+            format!(
+                "{} Not connectable on this server yet: only custom MCP servers can be connected.",
+                self.description
+            )
+        }
+    }
+}
+
 /// Who holds a connection's credential and speaks to its upstream (DESIGN.md §3 Vendors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -196,6 +218,20 @@ wire_strings!(ToolsStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_custom_mcp_is_connectable_and_the_others_say_so() {
+        for key in IntegrationKey::ALL {
+            let spec = key.spec();
+            let description = spec.catalog_description();
+            assert!(description.starts_with(spec.description), "{description}");
+            assert_eq!(
+                description.contains("Not connectable on this server yet"),
+                key != IntegrationKey::CustomMcp,
+                "{description}"
+            );
+        }
+    }
 
     #[test]
     fn integration_keys_round_trip_through_their_wire_names() {

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use feather_service::Principal;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Unauthenticated};
 
 const API_KEY_HEADER: &str = "x-api-key";
 
@@ -20,26 +20,37 @@ impl Caller {
     }
 }
 
-/// The key the request presents, if any: `x-api-key` wins over a bearer token.
-fn presented_key(parts: &Parts) -> Option<&str> {
+/// The key the request presents: `x-api-key` wins over a bearer token. A header that is
+/// not text counts as no key; an `Authorization` of another scheme is named as such.
+fn presented_key(parts: &Parts) -> Result<&str, Unauthenticated> {
     if let Some(value) = parts.headers.get(API_KEY_HEADER) {
-        return value.to_str().ok().map(str::trim);
+        return value
+            .to_str()
+            .map(str::trim)
+            .map_err(|_| Unauthenticated::Rejected);
     }
-    let authorization = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = authorization.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let Some(authorization) = parts.headers.get(AUTHORIZATION) else {
+        return Err(Unauthenticated::NoKey);
+    };
+    let authorization = authorization
+        .to_str()
+        .map_err(|_| Unauthenticated::NotBearer)?;
+    match authorization.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
+        _ => Err(Unauthenticated::NotBearer),
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = presented_key(parts).ok_or(ApiError::Unauthorized)?;
+        let key = presented_key(parts).map_err(ApiError::Unauthorized)?;
         state
             .service
             .authenticate(key)
             .await?
             .map(Caller)
-            .ok_or(ApiError::Unauthorized)
+            .ok_or(ApiError::Unauthorized(Unauthenticated::Rejected))
     }
 }

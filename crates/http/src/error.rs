@@ -50,7 +50,7 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("authentication required")]
-    Unauthorized,
+    Unauthorized(Unauthenticated),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -70,6 +70,33 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Why a request has no authenticated caller; each answer says what to send instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// Neither `x-api-key` nor an `Authorization` header.
+    NoKey,
+    /// An `Authorization` header whose scheme is not `Bearer`.
+    NotBearer,
+    /// A key that is unknown, revoked or expired.
+    Rejected,
+}
+
+impl Unauthenticated {
+    fn sentence(self) -> &'static str {
+        match self {
+            Unauthenticated::NoKey => {
+                "A valid API key is required: send it as `x-api-key: <key>` or \
+                 `Authorization: Bearer <key>`."
+            }
+            Unauthenticated::NotBearer => {
+                "The Authorization header must read `Bearer <key>`; or send the key as \
+                 `x-api-key: <key>`."
+            }
+            Unauthenticated::Rejected => "The API key is not valid: unknown, revoked or expired.",
+        }
+    }
+}
+
 /// Attached to a 5xx response so the error middleware can log what the client is not shown.
 #[derive(Debug, Clone)]
 pub struct HiddenErrorDetail(pub String);
@@ -87,7 +114,7 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -119,11 +146,7 @@ impl IntoResponse for ApiError {
             ApiError::Validation(detail) => {
                 (status, Json(HttpValidationError { detail })).into_response()
             }
-            ApiError::Unauthorized => error_body(
-                status,
-                code,
-                "A valid API key is required: send it in the x-api-key header.",
-            ),
+            ApiError::Unauthorized(why) => error_body(status, code, why.sentence()),
             ApiError::NotFound(what) => {
                 let mut what = what.to_owned();
                 if let Some(first) = what.get_mut(..1) {

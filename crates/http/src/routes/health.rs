@@ -1,4 +1,4 @@
-//! Operational endpoints: liveness, readiness, and the OpenAPI document.
+//! Operational endpoints: the index at `/`, liveness, readiness, and the OpenAPI document.
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ pub(super) fn router(document: OpenApi) -> Router<AppState> {
         .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
         .into();
     Router::new()
+        .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(
@@ -28,6 +29,23 @@ pub(super) fn router(document: OpenApi) -> Router<AppState> {
                 move || async move { ([(CONTENT_TYPE, "application/json")], document.to_string()) },
             ),
         )
+}
+
+/// What a person who opens the service's address in a browser or with curl finds: where
+/// the API and its reference are (until the dashboard is served here).
+async fn index() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        concat!(
+            "feather-integrations ",
+            env!("CARGO_PKG_VERSION"),
+            ": the integrations API of the Feather platform.\n\n",
+            "API reference (OpenAPI 3.1): /openapi.json\n",
+            "Every /v1 endpoint needs an API key: x-api-key: <key>, or Authorization: Bearer <key>.\n",
+            "Health: /healthz (alive), /readyz (store reachable).\n",
+            "The project's README walks through a first session.\n",
+        ),
+    )
 }
 
 /// The process is up.

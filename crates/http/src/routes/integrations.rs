@@ -18,7 +18,7 @@ pub struct IntegrationSummary {
     #[schema(value_type = IntegrationKeySchema)]
     key: IntegrationKey,
     display_name: &'static str,
-    description: &'static str,
+    description: String,
     category: &'static str,
     /// Served by this service (`/static/integrations/{key}.svg`), relative to its origin.
     logo_url: String,
@@ -46,7 +46,7 @@ pub(super) async fn list_integrations(_caller: Caller) -> Json<Vec<IntegrationSu
                 IntegrationSummary {
                     key,
                     display_name: spec.display_name,
-                    description: spec.description,
+                    description: spec.catalog_description(),
                     category: spec.category,
                     logo_url: format!("/static/integrations/{}.svg", key.as_str()),
                 }

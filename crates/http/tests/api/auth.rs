@@ -209,3 +209,34 @@ async fn a_key_is_refused_after_any_change_to_it() {
             .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
     }
 }
+
+#[tokio::test]
+async fn each_refusal_says_what_to_send_instead() {
+    let app = TestApp::new().await;
+    let message = |auth: Auth| {
+        let app = &app;
+        async move {
+            let body = app
+                .with(auth)
+                .get(LISTING)
+                .await
+                .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
+            body["message"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let without_key = message(Auth::None).await;
+    assert!(
+        without_key.contains("x-api-key: <key>") && without_key.contains("Bearer <key>"),
+        "{without_key}"
+    );
+    let without_scheme = message(Auth::Header("authorization", app.owner.key.clone())).await;
+    assert!(
+        without_scheme.contains("must read `Bearer <key>`"),
+        "{without_scheme}"
+    );
+    let revoked_or_unknown = message(Auth::ApiKey(format!("fth_{}", "A1b2C3d4E5".repeat(4)))).await;
+    assert!(
+        revoked_or_unknown.contains("not valid"),
+        "{revoked_or_unknown}"
+    );
+}

@@ -6,6 +6,20 @@ use serde_json::json;
 use crate::support::TestApp;
 
 #[tokio::test]
+async fn the_index_points_to_the_api_reference_without_a_key() {
+    let app = TestApp::new().await;
+    let response = app.anonymous().get("/").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let text = String::from_utf8_lossy(&response.body);
+    assert!(text.contains("/openapi.json"), "{text}");
+    assert!(text.contains("README"), "{text}");
+}
+
+#[tokio::test]
 async fn healthz_answers_without_a_key() {
     let app = TestApp::new().await;
     let body = app.anonymous().get("/healthz").await.expect(StatusCode::OK);
