@@ -162,14 +162,10 @@ macro_rules! on_both_backends {
         }
         mod postgres {
             $(
+                #[feather_test_gates::postgres]
                 #[tokio::test]
                 async fn $name() {
-                    let Some(database) = feather_store::testing::TestDatabase::postgres().await
-                    else {
-                        eprintln!("skipping: FEATHER_TEST_DATABASE_URL is not set");
-                        return;
-                    };
-                    super::$name(database).await;
+                    super::$name(feather_store::testing::TestDatabase::postgres().await).await;
                 }
             )*
         }

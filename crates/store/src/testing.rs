@@ -4,7 +4,7 @@
 
 use tempfile::TempDir;
 
-use crate::{Backend, Store};
+use crate::Store;
 
 /// The environment variable naming a PostgreSQL server for tests (CI sets it).
 pub const POSTGRES_URL_VAR: &str = "FEATHER_TEST_DATABASE_URL";
@@ -35,9 +35,13 @@ impl TestDatabase {
         }
     }
 
-    /// A fresh PostgreSQL store, or None when `FEATHER_TEST_DATABASE_URL` is not set.
-    pub async fn postgres() -> Option<TestDatabase> {
-        let admin_url = std::env::var(POSTGRES_URL_VAR).ok()?;
+    /// A fresh PostgreSQL store next to the database `FEATHER_TEST_DATABASE_URL` names.
+    /// Panics when it is not set: mark such tests `#[feather_test_gates::postgres]`, which
+    /// ignores them then (unless `FEATHER_TEST_REQUIRE_ALL=1`, as in CI).
+    pub async fn postgres() -> TestDatabase {
+        let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+            panic!("{POSTGRES_URL_VAR} is not set: this test needs a PostgreSQL server")
+        });
         let database = format!("feather_test_{}", uuid::Uuid::new_v4().simple());
         let admin = Store::connect_unmigrated(&admin_url)
             .await
@@ -50,13 +54,13 @@ impl TestDatabase {
         let store = Store::connect(&with_database(&admin_url, &database))
             .await
             .expect("open the PostgreSQL test store");
-        Some(TestDatabase {
+        TestDatabase {
             store,
             cleanup: Cleanup::Postgres {
                 admin_url,
                 database,
             },
-        })
+        }
     }
 
     /// The URL of this database, for another process to open it.
@@ -81,14 +85,6 @@ impl TestDatabase {
             } => Store::connect(&with_database(admin_url, database)).await,
         };
         opened.expect("open another pool on the test database")
-    }
-
-    /// A fresh store of the given backend (None: PostgreSQL is not configured).
-    pub async fn of(backend: Backend) -> Option<TestDatabase> {
-        match backend {
-            Backend::Sqlite => Some(Self::sqlite().await),
-            Backend::Postgres => Self::postgres().await,
-        }
     }
 }
 

@@ -182,11 +182,9 @@ async fn replicas_on_one_sqlite_database_stay_coherent() {
     replicas_stay_coherent(TestDatabase::sqlite().await).await;
 }
 
+#[feather_test_gates::postgres]
 #[tokio::test]
 async fn replicas_on_one_postgres_database_stay_coherent() {
-    let Some(database) = TestDatabase::postgres().await else {
-        eprintln!("skipping: FEATHER_TEST_DATABASE_URL is not set");
-        return;
-    };
+    let database = TestDatabase::postgres().await;
     replicas_stay_coherent(database).await;
 }

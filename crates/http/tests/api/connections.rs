@@ -165,12 +165,10 @@ async fn tools_are_listed_in_byte_order_of_tool_path() {
     assert_tools_listed_in_byte_order_of_tool_path(&TestApp::new().await).await;
 }
 
+#[feather_test_gates::postgres]
 #[tokio::test]
 async fn tools_are_listed_in_byte_order_of_tool_path_on_postgres() {
-    let Some(database) = feather_store::testing::TestDatabase::postgres().await else {
-        println!("skipping: FEATHER_TEST_DATABASE_URL is not set");
-        return;
-    };
+    let database = feather_store::testing::TestDatabase::postgres().await;
     assert_tools_listed_in_byte_order_of_tool_path(&TestApp::over(database).await).await;
 }
 

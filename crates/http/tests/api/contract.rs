@@ -58,9 +58,10 @@ async fn app_with_a_varied_listing() -> TestApp {
     app
 }
 
+#[feather_test_gates::contract]
 #[tokio::test]
 async fn listing_responses_validate_against_the_seed_contract() {
-    let Some(seed) = seed_contract() else { return };
+    let seed = seed_contract();
     let app = app_with_a_varied_listing().await;
     let listing = app.get(LISTING).await.expect(StatusCode::OK);
 
@@ -92,9 +93,10 @@ async fn listing_responses_validate_against_the_seed_contract() {
     }
 }
 
+#[feather_test_gates::contract]
 #[tokio::test]
 async fn the_listing_contract_check_catches_a_broken_response() {
-    let Some(seed) = seed_contract() else { return };
+    let seed = seed_contract();
     let app = app_with_a_varied_listing().await;
     let listing = app.get(LISTING).await.expect(StatusCode::OK);
     let validator = component_validator(
@@ -129,9 +131,10 @@ async fn the_listing_contract_check_catches_a_broken_response() {
     }
 }
 
+#[feather_test_gates::contract]
 #[tokio::test]
 async fn single_connection_and_tool_responses_validate_against_the_seed_contract() {
-    let Some(seed) = seed_contract() else { return };
+    let seed = seed_contract();
     let app = TestApp::new().await;
     let seeded = app.seed_connection("Acme", catalog::standard()).await;
     let connection_validator = component_validator(
@@ -168,9 +171,10 @@ async fn single_connection_and_tool_responses_validate_against_the_seed_contract
     assert_valid(&tools_validator, &tools, "PATCH tools");
 }
 
+#[feather_test_gates::contract]
 #[tokio::test]
 async fn error_responses_validate_against_the_seed_contract() {
-    let Some(seed) = seed_contract() else { return };
+    let seed = seed_contract();
     let app = TestApp::new().await;
     let validator = component_validator(
         &seed["components"],
@@ -193,9 +197,10 @@ async fn error_responses_validate_against_the_seed_contract() {
     }
 }
 
+#[feather_test_gates::contract]
 #[tokio::test]
 async fn other_endpoints_match_the_shapes_of_the_later_spec() {
-    let Some(spec) = later_contract() else { return };
+    let spec = later_contract();
     let app = TestApp::new().await;
     let components = &spec["components"];
     let validate = |component: &str, instance: &Value| {

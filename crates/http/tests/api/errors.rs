@@ -381,12 +381,10 @@ async fn no_input_yields_a_5xx() {
 
 /// The same requests on PostgreSQL, which refuses some text SQLite stores (a NUL byte).
 /// Runs when `FEATHER_TEST_DATABASE_URL` names a server, as in CI.
+#[feather_test_gates::postgres]
 #[tokio::test]
 async fn no_input_yields_a_5xx_on_postgres() {
-    let Some(database) = feather_store::testing::TestDatabase::postgres().await else {
-        println!("skipping: FEATHER_TEST_DATABASE_URL is not set");
-        return;
-    };
+    let database = feather_store::testing::TestDatabase::postgres().await;
     let app = TestApp::over(database).await;
     assert_no_hostile_request_yields_a_5xx(&app).await;
 }

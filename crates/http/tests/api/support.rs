@@ -647,32 +647,30 @@ pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// The seed contract (`../shared/contract/list-connections.openapi.yaml`) as JSON, read at
-/// test time; None (after saying so) where the clone has no `../shared`.
-pub fn seed_contract() -> Option<Value> {
+/// test time. Tests that call it are `#[feather_test_gates::contract]`: ignored where the
+/// clone has no `../shared`.
+pub fn seed_contract() -> Value {
     read_contract("list-connections.openapi.yaml")
 }
 
 /// The later public spec (`../shared/contract/integrations-v1.90.openapi.json`), binding for
-/// the shapes of the other endpoints; None (after saying so) where it is absent.
-pub fn later_contract() -> Option<Value> {
+/// the shapes of the other endpoints.
+pub fn later_contract() -> Value {
     read_contract("integrations-v1.90.openapi.json")
 }
 
-fn read_contract(file: &str) -> Option<Value> {
+fn read_contract(file: &str) -> Value {
     let path = format!(
         "{}/../../../shared/contract/{file}",
         env!("CARGO_MANIFEST_DIR")
     );
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        println!("skipping: ../shared not present ({path} cannot be read)");
-        return None;
-    };
-    let document = if file.ends_with(".json") {
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("the contract {path} cannot be read: {error}"));
+    if file.ends_with(".json") {
         serde_json::from_str(&text).expect("the contract is valid JSON")
     } else {
         yaml_serde::from_str(&text).expect("the contract is valid YAML")
-    };
-    Some(document)
+    }
 }
 
 /// A validator for `schema`, a JSON Schema (2020-12) whose `$ref`s point into `components`

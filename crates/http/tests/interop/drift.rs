@@ -15,19 +15,17 @@ use crate::servers::Interop;
 /// Tools per `tools/list` page.
 const PAGE_SIZE: usize = 2;
 
+#[feather_test_gates::interop]
 #[tokio::test]
 async fn drift_over_streamable_http() {
-    let Some(interop) = Interop::find("drift_over_streamable_http") else {
-        return;
-    };
+    let interop = Interop::find();
     drift(&interop, "streamable-http", "/mcp", "streamable_http").await;
 }
 
+#[feather_test_gates::interop]
 #[tokio::test]
 async fn drift_over_legacy_sse() {
-    let Some(interop) = Interop::find("drift_over_legacy_sse") else {
-        return;
-    };
+    let interop = Interop::find();
     drift(&interop, "sse", "/sse", "sse").await;
 }
 

@@ -39,21 +39,19 @@ const CONDITIONAL: &[&str] = &[
     "trigger-url-elicitation",
 ];
 
+#[feather_test_gates::interop]
 #[tokio::test]
 async fn everything_over_streamable_http() {
-    let Some(interop) = Interop::find("everything_over_streamable_http") else {
-        return;
-    };
+    let interop = Interop::find();
     let server = interop.everything("streamableHttp").await;
     let app = InteropApp::new().await;
     check_everything(&app, &server, "/mcp", "streamable_http", "Everything HTTP").await;
 }
 
+#[feather_test_gates::interop]
 #[tokio::test]
 async fn everything_over_legacy_sse() {
-    let Some(interop) = Interop::find("everything_over_legacy_sse") else {
-        return;
-    };
+    let interop = Interop::find();
     let server = interop.everything("sse").await;
     let app = InteropApp::new().await;
     check_everything(&app, &server, "/sse", "sse", "Everything SSE").await;
@@ -61,11 +59,10 @@ async fn everything_over_legacy_sse() {
 
 /// `auto` speaks Streamable HTTP to a Streamable HTTP endpoint, and falls back to legacy
 /// SSE on a legacy endpoint (which answers the `initialize` POST with 404).
+#[feather_test_gates::interop]
 #[tokio::test]
 async fn everything_over_auto_transport_on_both_endpoints() {
-    let Some(interop) = Interop::find("everything_over_auto_transport_on_both_endpoints") else {
-        return;
-    };
+    let interop = Interop::find();
     let streamable = interop.everything("streamableHttp").await;
     let legacy = interop.everything("sse").await;
     let app = InteropApp::new().await;

@@ -12,8 +12,6 @@ use tokio::time::{Instant, sleep};
 
 /// Names the installed interop folder (`interop/` of the repository, after `install.sh`).
 pub const DIR_VAR: &str = "FEATHER_INTEROP_DIR";
-/// When `1`, a missing installation fails the test instead of skipping it (CI sets it).
-pub const REQUIRED_VAR: &str = "FEATHER_INTEROP_REQUIRED";
 
 /// How long a server may take to accept connections after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,18 +24,11 @@ pub struct Interop {
 }
 
 impl Interop {
-    /// The installation named by `FEATHER_INTEROP_DIR`, or None after printing why the
-    /// test is skipped (a failure instead under `FEATHER_INTEROP_REQUIRED=1`).
-    pub fn find(test: &str) -> Option<Interop> {
-        match Interop::locate() {
-            Ok(interop) => Some(interop),
-            Err(why) => {
-                let required = std::env::var(REQUIRED_VAR).is_ok_and(|value| value == "1");
-                assert!(!required, "{test}: {why} ({REQUIRED_VAR}=1)");
-                println!("skipping {test}: {why}");
-                None
-            }
-        }
+    /// The installation named by `FEATHER_INTEROP_DIR`; fails the test, saying what is
+    /// missing, without one. Tests that call it are `#[feather_test_gates::interop]`:
+    /// ignored while the variable is not set.
+    pub fn find() -> Interop {
+        Interop::locate().unwrap_or_else(|why| panic!("{why}"))
     }
 
     fn locate() -> Result<Interop, String> {
