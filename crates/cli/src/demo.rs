@@ -74,8 +74,11 @@ pub async fn run(
         service.clone(),
         organization.id,
         connections,
-        key.plain_text_key,
-        address,
+        Banner {
+            key: key.plain_text_key,
+            api: format!("http://{address}"),
+            mcp_server: demo_server.streamable_url(),
+        },
     ));
     let served =
         crate::serve::serve_until_signal(service, feather_http::AppOptions::default(), listener, 2)
@@ -84,12 +87,21 @@ pub async fn run(
     served
 }
 
+/// What the banner tells, besides the connections it lists.
+struct Banner {
+    key: String,
+    api: String,
+    mcp_server: String,
+}
+
+/// Waits (a bounded time) for the demo connections' first syncs, then prints the banner.
+/// Everything printed is a shell script (text lines are comments), so it can be pasted
+/// whole; CI runs it as such, with the README's walk-through that uses its variables.
 async fn print_banner_when_synced(
     service: Service,
     organization_id: Uuid,
     connections: Vec<Uuid>,
-    key: String,
-    address: SocketAddr,
+    banner: Banner,
 ) {
     let deadline = tokio::time::Instant::now() + SYNC_WAIT;
     let mut listing = Vec::new();
@@ -109,46 +121,63 @@ async fn print_banner_when_synced(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let base = format!("http://{address}");
+    let Banner {
+        key,
+        api,
+        mcp_server,
+    } = banner;
     println!();
-    println!("  feather-integrations demo: a temporary store, gone when you stop it (Ctrl-C).");
-    println!("  The built-in demo MCP server is connected twice (Streamable HTTP and legacy SSE):");
+    println!("  # feather-integrations demo: a temporary store, gone when you stop it (Ctrl-C).");
+    println!(
+        "  # The built-in demo MCP server is connected twice (Streamable HTTP and legacy SSE):"
+    );
     for view in &listing {
         println!(
-            "    {:<28} tools_status={:<8} tools={}",
+            "  #   {:<28} tools_status={:<8} tools={}",
             view.connection.nickname,
             view.connection.tools_status.as_str(),
             view.tools.len()
         );
     }
     println!();
+    println!("  export API={api}");
     println!("  export KEY={key}");
-    println!();
-    println!("  # Every connection with its tools");
-    println!("  curl -s {base}/v1/integrations/connections -H \"x-api-key: $KEY\"");
-    let first = listing.first();
-    let search = first.and_then(|view| {
+    println!("  export MCP_SERVER={mcp_server}  # the demo MCP server itself");
+    let search = listing.first().and_then(|view| {
         view.tools
             .iter()
             .find(|tool| tool.tool.tool_path == "search_customers")
-            .map(|tool| (view.connection.id, tool.tool.id, tool.tool.slug.clone()))
+            .map(|tool| (view, tool.tool.id, tool.tool.slug.clone()))
     });
-    if let Some((connection_id, tool_id, slug)) = search {
-        let tool_url = format!("{base}/v1/integrations/connections/{connection_id}");
+    let Some((view, tool_id, slug)) = search else {
         println!();
-        println!("  # Pin a value: every call of search_customers now asks for 3 results");
-        println!(
-            "  curl -s -X PATCH {tool_url}/tools/{tool_id} -H \"x-api-key: $KEY\" \\\n       \
-             -d '{{\"input_defaults\": {{\"limit\": {{\"value\": 3, \"type\": \"pinned\"}}}}}}'"
-        );
-        println!();
-        println!("  # Call it (the pinned limit wins over the caller's 50)");
-        println!(
-            "  curl -s -X POST {tool_url}/test-mcp-call -H \"x-api-key: $KEY\" \\\n       \
-             -d '{{\"slug\": \"{slug}\", \"input\": {{\"query\": \"\", \"limit\": 50}}}}'"
-        );
-    }
+        println!("  # The first sync has not finished: list the connections to see how it went.");
+        println!("  curl -s $API/v1/integrations/connections -H \"x-api-key: $KEY\"");
+        return;
+    };
+    println!(
+        "  export CONNECTION={}  # \"{}\"",
+        view.connection.id, view.connection.nickname
+    );
+    println!("  export TOOL={tool_id}  # its search_customers tool");
     println!();
-    println!("  API reference: {base}/openapi.json");
+    println!("  # Every connection with its tools");
+    println!("  curl -s $API/v1/integrations/connections -H \"x-api-key: $KEY\"");
+    println!();
+    println!("  # Pin a value: every call of search_customers now asks for 3 results");
+    println!(
+        "  curl -s -X PATCH $API/v1/integrations/connections/$CONNECTION/tools/$TOOL \\\n       \
+         -H \"x-api-key: $KEY\" -d '{{\"input_defaults\": {{\"limit\": {{\"value\": 3, \"type\": \"pinned\"}}}}}}'"
+    );
+    println!();
+    println!("  # Call it (the pinned limit wins over the caller's 50)");
+    println!(
+        "  curl -s -X POST $API/v1/integrations/connections/$CONNECTION/test-mcp-call \\\n       \
+         -H \"x-api-key: $KEY\" -d '{{\"slug\": \"{slug}\", \"input\": {{\"query\": \"\", \"limit\": 50}}}}'"
+    );
+    println!();
+    println!(
+        "  # More in the README (\"A first session with curl\"); the API reference: $API/openapi.json"
+    );
     println!();
 }
