@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::support::{
     FakeMcp, Seeded, TestApp, Upstream, mcp_connection, pluck, short_mcp_limits, start_demo,
-    timestamp,
+    timestamp, with_fields,
 };
 
 /// A tool as an MCP server lists it, with a minimal input schema.
@@ -477,6 +477,34 @@ async fn a_server_that_redirects_to_a_refused_address_fails_the_sync_without_fol
         assert_eq!(failed["tools"], synced["tools"], "{location}");
     }
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed_so_no_credential_leaves() {
+    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let elsewhere = FakeMcp::start(two_tools()).await;
+    let server = FakeMcp::start(Upstream::RedirectsTo(elsewhere.url().to_owned())).await;
+    let connection = app
+        .connect_mcp(with_fields(
+            mcp_connection(server.url(), "streamable_http"),
+            json!({"auth_type": "api_key", "api_key": "k-5ecret", "api_key_header": "X-Api-Key",
+                   "headers": {"X-Tenant": "t-5ecret"}}),
+        ))
+        .await;
+    let (outcome, _) = app.sync_now(&connection).await;
+    assert!(
+        matches!(outcome, SyncOutcome::Permanent(_)),
+        "a refused redirect needs someone to act: {outcome:?}"
+    );
+    let failed = app.connection(&connection).await;
+    assert_sync_error(&failed, "redirected to another origin");
+    assert!(!server.requests().is_empty(), "the first server was asked");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the other origin received nothing: no key, no header, no body"
+    );
+    server.stop().await;
+    elsewhere.stop().await;
 }
 
 #[tokio::test]

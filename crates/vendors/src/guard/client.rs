@@ -25,8 +25,9 @@ impl UpstreamPolicy {
     ///   is allowed the request fails with a [`GuardError`] in its source chain (see
     ///   [`GuardError::in_chain`]);
     /// - a redirect policy that re-checks every hop (http(s) only, no userinfo, IP-literal
-    ///   hosts checked here because reqwest never asks the resolver about them) and stops
-    ///   after 5 hops.
+    ///   hosts checked here because reqwest never asks the resolver about them), follows
+    ///   none that leaves the first request's origin (the request's headers carry the
+    ///   user's credentials and its body the tool's arguments) and stops after 5 hops.
     ///
     /// IP-literal hosts never reach the resolver, so the first request's URL must have passed
     /// [`Self::check_url`]. Callers add their own timeouts.
@@ -37,13 +38,19 @@ impl UpstreamPolicy {
             .dns_resolver(GuardedResolver {
                 policy: self.clone(),
             })
-            .redirect(redirect::Policy::custom(
-                move |attempt| match check_redirect(&hops, attempt.url(), attempt.previous().len())
-                {
+            .redirect(redirect::Policy::custom(move |attempt| {
+                // reqwest lists the chain so far, the original request first.
+                let checked = match attempt.previous().first() {
+                    Some(first) => {
+                        check_redirect(&hops, first, attempt.url(), attempt.previous().len())
+                    }
+                    None => Err(RedirectRefused::TooMany),
+                };
+                match checked {
                     Ok(()) => attempt.follow(),
                     Err(refused) => attempt.error(refused.into_error()),
-                },
-            ))
+                }
+            }))
     }
 }
 
@@ -108,11 +115,14 @@ impl RedirectRefused {
     }
 }
 
-/// The redirect decision for the hop to `next`, after `requests_so_far` requests in the chain
-/// (reqwest counts the original request, so the first redirect sees 1). Names are left to
-/// the resolver, which checks them when the hop connects.
+/// The redirect decision for the hop to `next` in a chain that started at `first`, after
+/// `requests_so_far` requests (reqwest counts the original request, so the first redirect
+/// sees 1). Names are left to the resolver, which checks them when the hop connects. The
+/// address checks come first: a redirect to a refused address is reported as such even
+/// when it also leaves the origin.
 pub(crate) fn check_redirect(
     policy: &UpstreamPolicy,
+    first: &Url,
     next: &Url,
     requests_so_far: usize,
 ) -> Result<(), RedirectRefused> {
@@ -127,6 +137,9 @@ pub(crate) fn check_redirect(
     };
     if let Some(ip) = literal {
         policy.check_ip(Some(host), ip)?;
+    }
+    if next.origin() != first.origin() {
+        return Err(GuardError::CrossOriginRedirect(next.origin().ascii_serialization()).into());
     }
     Ok(())
 }
@@ -150,17 +163,55 @@ mod tests {
         UpstreamPolicy::with_allow_list(spec).expect("valid allow-list")
     }
 
+    /// The decision for a redirect to `next` in a chain that started on `next`'s own origin.
+    fn hop(
+        policy: &UpstreamPolicy,
+        next: &str,
+        requests_so_far: usize,
+    ) -> Result<(), RedirectRefused> {
+        let next = url(next);
+        let mut first = next.clone();
+        first.set_path("/start");
+        check_redirect(policy, &first, &next, requests_so_far)
+    }
+
+    #[test]
+    fn a_redirect_within_the_first_requests_origin_is_followed() {
+        let policy = allow("127.0.0.1/32");
+        let first = url("http://127.0.0.1:8080/mcp");
+        assert_eq!(
+            check_redirect(&policy, &first, &url("http://127.0.0.1:8080/v2/mcp?x=1"), 1),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_redirect_to_another_origin_is_refused_naming_only_the_origin() {
+        let policy = allow("127.0.0.1/32");
+        let first = url("http://127.0.0.1:8080/mcp");
+        for (next, origin) in [
+            (
+                "http://127.0.0.1:9090/mcp?api_key=secret",
+                "http://127.0.0.1:9090",
+            ),
+            ("https://127.0.0.1:8080/mcp", "https://127.0.0.1:8080"),
+            ("http://example.com:8080/mcp", "http://example.com:8080"),
+        ] {
+            assert_eq!(
+                check_redirect(&policy, &first, &url(next), 1),
+                Err(RedirectRefused::Guard(GuardError::CrossOriginRedirect(
+                    origin.to_owned()
+                ))),
+                "{next}"
+            );
+        }
+    }
+
     #[test]
     fn redirect_to_a_public_address_or_a_name_is_followed() {
         let policy = UpstreamPolicy::public_only();
-        assert_eq!(
-            check_redirect(&policy, &url("https://93.184.216.34/x"), 1),
-            Ok(())
-        );
-        assert_eq!(
-            check_redirect(&policy, &url("https://example.com/x"), 1),
-            Ok(())
-        );
+        assert_eq!(hop(&policy, "https://93.184.216.34/x", 1), Ok(()));
+        assert_eq!(hop(&policy, "https://example.com/x", 1), Ok(()));
     }
 
     #[test]
@@ -175,7 +226,7 @@ mod tests {
             ("http://[::ffff:10.0.0.1]/", AddressClass::Private),
             ("http://[fe80::1]/", AddressClass::LinkLocal),
         ] {
-            let refused = match check_redirect(&policy, &url(next), 1) {
+            let refused = match hop(&policy, next, 1) {
                 Err(RedirectRefused::Guard(GuardError::Forbidden { class, .. })) => Some(class),
                 _ => None,
             };
@@ -186,20 +237,20 @@ mod tests {
     #[test]
     fn redirect_to_an_allowed_ip_literal_is_followed() {
         let policy = allow("10.0.0.0/8");
-        assert_eq!(check_redirect(&policy, &url("http://10.1.1.1/"), 1), Ok(()));
+        assert_eq!(hop(&policy, "http://10.1.1.1/", 1), Ok(()));
     }
 
     #[test]
     fn redirect_to_another_scheme_or_with_credentials_is_refused() {
         let policy = UpstreamPolicy::public_only();
         assert_eq!(
-            check_redirect(&policy, &url("file:///etc/passwd"), 1),
+            hop(&policy, "file:///etc/passwd", 1),
             Err(RedirectRefused::Guard(GuardError::UnsupportedScheme(
                 "file".into()
             )))
         );
         assert_eq!(
-            check_redirect(&policy, &url("https://a:b@example.com/"), 1),
+            hop(&policy, "https://a:b@example.com/", 1),
             Err(RedirectRefused::Guard(GuardError::CredentialsInUrl))
         );
     }
@@ -207,10 +258,10 @@ mod tests {
     #[test]
     fn redirects_stop_after_five_hops() {
         let policy = UpstreamPolicy::public_only();
-        let next = url("https://example.com/");
-        assert_eq!(check_redirect(&policy, &next, MAX_REDIRECTS), Ok(()));
+        let next = "https://example.com/";
+        assert_eq!(hop(&policy, next, MAX_REDIRECTS), Ok(()));
         assert_eq!(
-            check_redirect(&policy, &next, MAX_REDIRECTS + 1),
+            hop(&policy, next, MAX_REDIRECTS + 1),
             Err(RedirectRefused::TooMany)
         );
     }
@@ -298,7 +349,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn client_follows_a_redirect_only_to_an_allowed_address() {
+    async fn client_follows_a_redirect_only_to_an_allowed_address_of_the_same_origin() {
         let target = local_server(None).await;
         let port = local_server(Some(format!("http://127.0.0.1:{target}/"))).await;
         let start = format!("http://localhost:{port}/hop");
@@ -320,13 +371,28 @@ mod tests {
             "{err:?}"
         );
 
-        // Allowed by address: both hops pass.
+        // Allowed by address, but another port is another origin: not followed.
+        let err = client(&allow("127.0.0.1/32"))
+            .get(format!("http://127.0.0.1:{port}/hop"))
+            .send()
+            .await
+            .expect_err("redirect refused");
+        assert_eq!(
+            GuardError::in_chain(&err),
+            Some(&GuardError::CrossOriginRedirect(format!(
+                "http://127.0.0.1:{target}"
+            ))),
+            "{err:?}"
+        );
+
+        // Within the origin: followed.
+        let same = local_server(Some("/".to_owned())).await;
         let response = client(&allow("127.0.0.1/32"))
-            .get(&start)
+            .get(format!("http://127.0.0.1:{same}/hop"))
             .send()
             .await
             .expect("followed");
-        assert_eq!(response.url().port(), Some(target));
+        assert_eq!(response.url().path(), "/");
         assert_eq!(response.text().await.expect("body"), "ok");
     }
 }

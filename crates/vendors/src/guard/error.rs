@@ -43,6 +43,15 @@ pub enum GuardError {
         /// The resolver's reason.
         reason: String,
     },
+    /// A redirect to another origin (scheme, host or port); holds the new origin only.
+    /// Followed, it would hand that server the connection's credential headers and the
+    /// request body (tool arguments): reqwest strips only `Authorization` on such a hop.
+    #[error(
+        "The server redirected to another origin ({0}); the service follows redirects only \
+         within the server's own origin, so that its credentials and requests never reach \
+         another server. Connect that server's URL directly if it is the right one."
+    )]
+    CrossOriginRedirect(String),
     /// An entry of the operator's allow-list (`FEATHER_ALLOW_UPSTREAM`) is not a host name,
     /// IP address or CIDR; holds the entry.
     #[error(
@@ -145,6 +154,7 @@ mod tests {
                 reason: "no addresses".into(),
             },
             GuardError::InvalidAllowList("10.0.0.0/33".into()),
+            GuardError::CrossOriginRedirect("https://other.example".into()),
         ];
         for error in errors {
             let message = error.to_string();
