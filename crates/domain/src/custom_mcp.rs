@@ -316,6 +316,7 @@ fn custom_headers(
                 .map(|key| key.header.to_ascii_lowercase())
         });
     let mut headers = Vec::new();
+    let mut names_seen = std::collections::HashSet::new();
     for (name, value) in &request.headers {
         let loc: &[&str] = &["headers", name];
         let lower = name.to_ascii_lowercase();
@@ -323,6 +324,15 @@ fn custom_headers(
             problems.push(FieldError::new(
                 loc,
                 "Not a valid HTTP header name.",
+                "value_error",
+            ));
+        } else if !names_seen.insert(lower.clone()) {
+            // A JSON object keeps `X-A` and `x-a` apart; HTTP does not, and the MCP client
+            // refuses a repeated header, so every request would fail.
+            problems.push(FieldError::new(
+                loc,
+                "Another header differs from this one only in case; HTTP header names ignore \
+                 case, so give it once.",
                 "value_error",
             ));
         } else if RESERVED_HEADERS.contains(&lower.as_str()) {
@@ -484,6 +494,20 @@ mod tests {
         assert_eq!(
             problems(&stray),
             vec![(loc(&["oauth_client_id"]), "extra_forbidden")]
+        );
+    }
+
+    #[test]
+    fn custom_headers_that_differ_only_in_case_are_refused() {
+        let mut twins = request();
+        twins.headers = vec![
+            ("X-Tenant".to_owned(), "a".to_owned()),
+            ("x-tenant".to_owned(), "b".to_owned()),
+            ("X-Other".to_owned(), "c".to_owned()),
+        ];
+        assert_eq!(
+            problems(&twins),
+            vec![(loc(&["headers", "x-tenant"]), "value_error")]
         );
     }
 
