@@ -37,9 +37,20 @@ pub fn humanize(tool_name: &str) -> String {
         .join(" ")
 }
 
-/// A tool's slug: `nickname_slug + "_" + slugify(tool_path)`.
+/// What a tool slug uses for a `tool_path` that slugs to nothing (`"!!!"`, `"工具"`), so
+/// that the slug never ends in a bare `_` (DESIGN.md §3 Slugs: a stable stand-in).
+pub const EMPTY_TOOL_PATH_STAND_IN: &str = "tool";
+
+/// A tool's slug: `nickname_slug + "_" + slugify(tool_path)`, with
+/// [`EMPTY_TOOL_PATH_STAND_IN`] for a `tool_path` that slugs to nothing.
 pub fn tool_slug(nickname_slug: &str, tool_path: &str) -> String {
-    format!("{nickname_slug}_{}", slugify(tool_path))
+    let path = slugify(tool_path);
+    let path = if path.is_empty() {
+        EMPTY_TOOL_PATH_STAND_IN
+    } else {
+        &path
+    };
+    format!("{nickname_slug}_{path}")
 }
 
 /// First free slug: `base` if not taken, else base_2, base_3, ...
@@ -256,6 +267,13 @@ mod tests {
             "my_slack_send_message"
         );
         assert_eq!(tool_slug("acme", "Get User-Info"), "acme_get_user_info");
+    }
+
+    #[test]
+    fn a_tool_path_that_slugs_to_nothing_gets_the_stand_in() {
+        assert_eq!(tool_slug("conn", "!!!"), "conn_tool");
+        assert_eq!(tool_slug("conn", "工具"), "conn_tool");
+        assert_eq!(tool_slug("conn", ""), "conn_tool");
     }
 
     #[test]

@@ -508,6 +508,22 @@ async fn a_redirect_to_another_origin_is_not_followed_so_no_credential_leaves() 
 }
 
 #[tokio::test]
+async fn tools_whose_names_slug_to_nothing_get_a_stand_in_with_suffixes() {
+    let app = TestApp::new().await;
+    let server = FakeMcp::start(Upstream::Lists(json!([listed("!!!"), listed("???")]))).await;
+    synced_connection(&app, &server).await;
+    let listing = app
+        .get(crate::support::LISTING)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        pluck(listing[0]["tools"].as_array().into_iter().flatten(), "slug"),
+        [json!("demo_tool"), json!("demo_tool_2")]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_catalog_of_ten_thousand_tools_syncs_whole() {
     let app = TestApp::new().await;
     let tools: Vec<Value> = (0..10_000)
