@@ -77,11 +77,7 @@ pub async fn api_keys(store: &StoreArgs, command: ApiKeysCommand) -> anyhow::Res
         ApiKeysCommand::List { org, json } => {
             ensure_organization(&service, org).await?;
             for key in service.list_api_keys(org).await? {
-                let state = if key.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let state = key.state(feather_store::now()).as_str();
                 if json {
                     println!(
                         "{}",

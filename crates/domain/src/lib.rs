@@ -1,6 +1,7 @@
 //! The domain rules of feather-integrations (DESIGN.md §3), as plain functions over plain
 //! types. Nothing here does I/O: no database, no HTTP, no async runtime.
 
+pub mod api_key;
 pub mod catalog;
 pub mod custom_mcp;
 pub mod field_map;

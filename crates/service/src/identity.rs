@@ -227,8 +227,7 @@ impl Service {
             return Ok(None);
         };
         let at = now();
-        let usable = key.revoked_at.is_none() && key.expires_at.is_none_or(|expires| expires > at);
-        if !usable {
+        if !key.state(at).is_active() {
             return Ok(None);
         }
         if key

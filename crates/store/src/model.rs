@@ -1,6 +1,7 @@
 //! The records the store reads and writes.
 
 use chrono::{DateTime, Utc};
+use feather_domain::api_key::KeyState;
 use feather_domain::input_config::InputDefaults;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use serde_json::value::RawValue;
@@ -28,6 +29,12 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
+        KeyState::at(self.revoked_at, self.expires_at, now)
+    }
 }
 
 /// A key to store: `key_hash` is the hex SHA-256 of the whole key.

@@ -33,10 +33,7 @@ pub struct ApiKeyResponse {
 
 impl From<ApiKey> for ApiKeyResponse {
     fn from(key: ApiKey) -> Self {
-        let is_active = key.revoked_at.is_none()
-            && key
-                .expires_at
-                .is_none_or(|expires_at| expires_at > Utc::now());
+        let is_active = key.state(Utc::now()).is_active();
         ApiKeyResponse {
             id: key.id,
             name: key.name,
