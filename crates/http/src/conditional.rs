@@ -6,12 +6,14 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use headers::{HeaderMapExt, IfNoneMatch};
+use headers::{ETag, HeaderMapExt, IfNoneMatch};
 
 /// A serialized JSON body and its entity tag.
 #[derive(Debug, Clone)]
 pub(crate) struct Tagged {
     pub etag: HeaderValue,
+    /// `etag`, parsed once for `If-None-Match` comparisons.
+    tag: ETag,
     pub body: Bytes,
 }
 
@@ -24,10 +26,13 @@ impl Tagged {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
+        let etag = format!("\"{hex}\"");
         Tagged {
-            // A quoted hex string is always a valid header value.
-            etag: HeaderValue::from_str(&format!("\"{hex}\""))
-                .unwrap_or(HeaderValue::from_static("\"\"")),
+            tag: etag
+                .parse()
+                .expect("a quoted hex digest is a valid entity tag"),
+            etag: HeaderValue::from_str(&etag)
+                .expect("a quoted hex digest is visible ASCII, a valid header value"),
             body: Bytes::from(body),
         }
     }
@@ -37,8 +42,7 @@ impl Tagged {
     pub fn respond(&self, request: &HeaderMap) -> Response {
         let unchanged = request
             .typed_get::<IfNoneMatch>()
-            .zip(self.etag.to_str().ok().and_then(|tag| tag.parse().ok()))
-            .is_some_and(|(if_none_match, etag)| !if_none_match.precondition_passes(&etag));
+            .is_some_and(|if_none_match| !if_none_match.precondition_passes(&self.tag));
         let mut response = if unchanged {
             StatusCode::NOT_MODIFIED.into_response()
         } else {

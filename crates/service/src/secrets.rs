@@ -49,11 +49,12 @@ impl SecretBox {
             msg: plaintext,
             aad: owner.as_bytes(),
         };
-        // Encryption into a Vec cannot fail for inputs of any size this service stores.
+        // The AEAD refuses only messages of 256 GiB or more; what this service seals is
+        // bounded by the request body limit, so a failure here is a broken invariant.
         let ciphertext = self
             .cipher
             .encrypt(&XNonce::from(nonce), payload)
-            .unwrap_or_default();
+            .expect("XChaCha20-Poly1305 seals any message under 256 GiB");
         let mut sealed = Vec::with_capacity(1 + NONCE_BYTES + ciphertext.len());
         sealed.push(VERSION);
         sealed.extend_from_slice(&nonce);

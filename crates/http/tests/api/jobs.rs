@@ -46,19 +46,19 @@ async fn connect_demo(app: &TestApp, server: &DemoServer) -> String {
         .to_owned()
 }
 
-/// The connection as listed, once its `tools_status` is `synced` (within 10 s).
-async fn when_synced(app: &TestApp, connection_id: &str) -> Value {
+/// The connection as listed, once its `tools_status` is `status` (within 10 s).
+async fn when_tools_status(app: &TestApp, connection_id: &str, status: &str) -> Value {
     for _ in 0..100 {
         let connection = app
             .get(&format!("/v1/integrations/connections/{connection_id}"))
             .await
             .expect(StatusCode::OK);
-        if connection["tools_status"] == "synced" {
+        if connection["tools_status"] == status {
             return connection;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the connection did not sync within 10 s");
+    panic!("the connection's tools_status did not become {status:?} within 10 s");
 }
 
 fn tool_paths(connection: &Value) -> Vec<String> {
@@ -79,7 +79,7 @@ async fn a_new_connections_tools_appear_once_the_runner_has_synced_it() {
     let (stop, runner) = quick_runner(&app);
 
     let connection_id = connect_demo(&app, &server).await;
-    let synced = when_synced(&app, &connection_id).await;
+    let synced = when_tools_status(&app, &connection_id, "synced").await;
 
     let mut expected: Vec<String> = TOOL_NAMES.iter().map(|name| (*name).to_owned()).collect();
     expected.sort();
@@ -109,7 +109,7 @@ async fn a_sync_claimed_by_a_worker_that_died_is_finished_by_another_runner() {
     assert_eq!(claimed.connection_id.to_string(), connection_id);
 
     let (stop, runner) = quick_runner(&app);
-    let synced = when_synced(&app, &connection_id).await;
+    let synced = when_tools_status(&app, &connection_id, "synced").await;
     assert_eq!(tool_paths(&synced).len(), TOOL_NAMES.len());
     assert!(
         store
@@ -156,17 +156,8 @@ async fn stopping_the_runner_puts_a_running_sync_back_in_the_queue() {
 
     let (stop, runner) = quick_runner(&app);
     let store = app.service.store();
-    // Wait until a worker holds the sync.
-    for _ in 0..50 {
-        let connection = app
-            .get(&format!("/v1/integrations/connections/{connection_id}"))
-            .await
-            .expect(StatusCode::OK);
-        if connection["tools_status"] == "syncing" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // A worker holds the sync (it hangs on the upstream) before the runner is stopped.
+    when_tools_status(&app, &connection_id.to_string(), "syncing").await;
     stop.cancel();
     runner.await.expect("runner");
 
