@@ -10,4 +10,5 @@ pub mod integration;
 pub mod invocation;
 pub mod schema;
 pub mod slug;
+pub mod text;
 pub mod tool_view;

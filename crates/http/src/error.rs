@@ -97,6 +97,27 @@ impl Unauthenticated {
     }
 }
 
+/// At most this many problems are listed in one 422; a last entry counts the rest.
+pub const MAX_PROBLEMS_LISTED: usize = 100;
+
+/// The first [`MAX_PROBLEMS_LISTED`] problems, then one saying how many more were found.
+fn listed_problems(mut detail: Vec<ValidationError>) -> Vec<ValidationError> {
+    if detail.len() <= MAX_PROBLEMS_LISTED {
+        return detail;
+    }
+    let rest = detail.len() - MAX_PROBLEMS_LISTED;
+    detail.truncate(MAX_PROBLEMS_LISTED);
+    detail.push(ValidationError::new(
+        vec!["body".to_owned()],
+        format!(
+            "{rest} more problem{} not listed: fix these and send the request again.",
+            if rest == 1 { " was" } else { "s were" }
+        ),
+        "too_many_problems",
+    ));
+    detail
+}
+
 /// Attached to a 5xx response so the error middleware can log what the client is not shown.
 #[derive(Debug, Clone)]
 pub struct HiddenErrorDetail(pub String);
@@ -143,9 +164,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         match self {
-            ApiError::Validation(detail) => {
-                (status, Json(HttpValidationError { detail })).into_response()
-            }
+            ApiError::Validation(detail) => (
+                status,
+                Json(HttpValidationError {
+                    detail: listed_problems(detail),
+                }),
+            )
+                .into_response(),
             ApiError::Unauthorized(why) => error_body(status, code, why.sentence()),
             ApiError::NotFound(what) => {
                 let mut what = what.to_owned();
@@ -204,4 +229,33 @@ fn body_validation_error(problem: FieldError) -> ValidationError {
     loc.push("body".to_owned());
     loc.extend(problem.loc);
     ValidationError::new(loc, problem.msg, problem.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(count: usize) -> Vec<ValidationError> {
+        (0..count)
+            .map(|index| ValidationError::new(vec![index.to_string()], "bad", "value_error"))
+            .collect()
+    }
+
+    #[test]
+    fn a_422_lists_the_first_problems_and_counts_the_rest() {
+        assert_eq!(
+            listed_problems(problems(MAX_PROBLEMS_LISTED)).len(),
+            MAX_PROBLEMS_LISTED
+        );
+        let listed = listed_problems(problems(MAX_PROBLEMS_LISTED + 41));
+        assert_eq!(listed.len(), MAX_PROBLEMS_LISTED + 1);
+        assert_eq!(listed[MAX_PROBLEMS_LISTED - 1].loc, vec!["99"]);
+        let summary = &listed[MAX_PROBLEMS_LISTED];
+        assert_eq!(summary.kind, "too_many_problems");
+        assert!(
+            summary.msg.starts_with("41 more problems were not listed"),
+            "{}",
+            summary.msg
+        );
+    }
 }

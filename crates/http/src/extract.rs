@@ -12,7 +12,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{ApiError, ValidationError};
+use feather_domain::text::unstorable_paths;
+
+use crate::error::{ApiError, MAX_PROBLEMS_LISTED, ValidationError};
 
 /// A JSON request body of type `T`, which must be a struct (its field list is read from
 /// its `Deserialize` impl to report unknown fields).
@@ -40,8 +42,32 @@ where
         let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
             ApiError::BadRequest(format!("The request body is not valid JSON: {error}."))
         })?;
+        refuse_unstorable_text(&value)?;
         parse_body(value).map(JsonBody)
     }
+}
+
+/// Text with a NUL character cannot be stored (see `feather_domain::text`); each place
+/// that holds one is reported, before anything else is looked at.
+fn refuse_unstorable_text(value: &Value) -> Result<(), ApiError> {
+    let found = unstorable_paths(value, MAX_PROBLEMS_LISTED + 1);
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(
+        found
+            .into_iter()
+            .map(|path| {
+                let mut loc = vec!["body".to_owned()];
+                loc.extend(path);
+                ValidationError::new(
+                    loc,
+                    "Text must not contain the NUL character (U+0000).",
+                    "string_unstorable",
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// Checks a parsed body against `T`: every unknown field is reported, then the first type
@@ -211,6 +237,17 @@ mod tests {
             found,
             vec![(vec!["body".into(), "name".into()], "missing".into())]
         );
+    }
+
+    #[test]
+    fn text_with_nul_is_refused_where_it_is() {
+        let body = json!({"name": "a\u{0}", "tags": ["x", "y\u{0}"]});
+        let found: Vec<Vec<String>> = match refuse_unstorable_text(&body) {
+            Err(ApiError::Validation(detail)) => detail.into_iter().map(|d| d.loc).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(found, vec![vec!["body", "name"], vec!["body", "tags", "1"]]);
+        assert!(refuse_unstorable_text(&json!({"name": "a\\u0000"})).is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use feather_domain::catalog::UpstreamTool;
 use feather_domain::custom_mcp::McpTransportKind;
+use feather_domain::text::{is_storable, storable_lossy};
 use serde_json::{Map, Value};
 
 /// One MCP server and the headers (credentials included) every request to it carries.
@@ -63,10 +64,17 @@ impl UpstreamErrorKind {
 }
 
 impl UpstreamError {
+    /// The message is recorded on the connection and in invocations, so text it quotes
+    /// from the server is made storable (see `feather_domain::text`).
     pub fn new(kind: UpstreamErrorKind, message: impl Into<String>) -> UpstreamError {
+        let message = message.into();
         UpstreamError {
             kind,
-            message: message.into(),
+            message: if is_storable(&message) {
+                message
+            } else {
+                storable_lossy(&message)
+            },
         }
     }
 }

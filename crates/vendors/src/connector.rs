@@ -37,21 +37,10 @@ impl McpGateway for McpConnector {
     }
 
     async fn list_tools(&self, target: &McpTarget) -> Result<Vec<UpstreamTool>, UpstreamError> {
-        let listed = self
-            .client
+        self.client
             .list_tools(&endpoint(target)?)
             .await
-            .map_err(upstream_error)?;
-        Ok(listed
-            .into_iter()
-            .map(|tool| UpstreamTool {
-                name: tool.name,
-                title: tool.title,
-                description: tool.description,
-                input_schema: tool.input_schema,
-                output_schema: tool.output_schema,
-            })
-            .collect())
+            .map_err(upstream_error)
     }
 
     async fn call_tool(
@@ -103,7 +92,7 @@ fn upstream_error(error: McpError) -> UpstreamError {
         McpError::Unauthorized { .. } => UpstreamErrorKind::Unauthorized,
         McpError::Timeout { .. } => UpstreamErrorKind::Timeout,
         // The same catalog will be too large on every retry.
-        McpError::TooManyTools { .. } => UpstreamErrorKind::InvalidCatalog,
+        McpError::TooManyTools { .. } | McpError::Catalog(_) => UpstreamErrorKind::InvalidCatalog,
         // The same handshake is refused on every retry: the transport (or URL) must change.
         McpError::WrongTransport { .. } => UpstreamErrorKind::Misconfigured,
         _ => UpstreamErrorKind::Failed,

@@ -4,7 +4,7 @@
 //! between a sync and an invocation (or across replicas). Every failure mode ends as an
 //! [`McpError`] within the configured limits: unreachable, slow or hanging servers
 //! (timeouts), broken streams, invalid JSON-RPC, oversized answers (size caps) and
-//! endless pagination (page and tool caps). Connections go through the
+//! endless pagination (page, tool and catalog size caps). Connections go through the
 //! [`UpstreamPolicy`]'s HTTP client, so every address is checked and pinned.
 
 mod errors;
@@ -25,6 +25,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use feather_domain::catalog::{UpstreamTool, catalog_too_large, tool_bytes};
 use tokio::time::Instant;
 
 pub use errors::McpError;
@@ -90,6 +91,10 @@ pub struct McpLimits {
     pub max_pages: usize,
     /// The most tools accepted from one server. Default 10 000.
     pub max_tools: usize,
+    /// The largest catalog accepted from one server, counted as the domain counts it
+    /// (`feather_domain::catalog::tool_bytes`): listing stops at the page that passes it.
+    /// Default `CATALOG_MAX_BYTES` (8 MiB).
+    pub max_catalog_bytes: usize,
 }
 
 impl Default for McpLimits {
@@ -101,23 +106,9 @@ impl Default for McpLimits {
             max_response_bytes: 16 * 1024 * 1024,
             max_pages: 1000,
             max_tools: 10_000,
+            max_catalog_bytes: feather_domain::catalog::CATALOG_MAX_BYTES,
         }
     }
-}
-
-/// One tool as the server lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListedTool {
-    /// The tool's name (`tool_path`), exactly as listed.
-    pub name: String,
-    /// `title`, else `annotations.title`.
-    pub title: Option<String>,
-    /// `description`.
-    pub description: Option<String>,
-    /// `inputSchema`, as listed (not validated here).
-    pub input_schema: serde_json::Value,
-    /// `outputSchema`, if any.
-    pub output_schema: Option<serde_json::Value>,
 }
 
 /// Talks to custom MCP servers. Cheap to clone (the HTTP client is shared).
@@ -159,7 +150,7 @@ impl McpClient {
     /// # Errors
     /// Any [`McpError`]; tools are returned as listed otherwise (duplicates and schema
     /// validity are the caller's to judge).
-    pub async fn list_tools(&self, endpoint: &McpEndpoint) -> Result<Vec<ListedTool>, McpError> {
+    pub async fn list_tools(&self, endpoint: &McpEndpoint) -> Result<Vec<UpstreamTool>, McpError> {
         let deadline = after(self.limits.sync_timeout);
         let session = self.open(endpoint, deadline).await?;
         let listed = self.list_all(&session, deadline).await;
@@ -212,8 +203,9 @@ impl McpClient {
         &self,
         session: &Session,
         deadline: Instant,
-    ) -> Result<Vec<ListedTool>, McpError> {
+    ) -> Result<Vec<UpstreamTool>, McpError> {
         let mut listed = Vec::new();
+        let mut listed_bytes = 0usize;
         let mut cursor = None;
         for _ in 0..self.limits.max_pages {
             let result = self
@@ -224,6 +216,17 @@ impl McpClient {
                 return Err(McpError::TooManyTools {
                     limit: self.limits.max_tools,
                 });
+            }
+            listed_bytes = page
+                .tools
+                .iter()
+                .map(tool_bytes)
+                .fold(listed_bytes, usize::saturating_add);
+            if listed_bytes > self.limits.max_catalog_bytes {
+                return Err(McpError::Catalog(catalog_too_large(
+                    listed_bytes,
+                    self.limits.max_catalog_bytes,
+                )));
             }
             listed.extend(page.tools);
             match page.next_cursor {

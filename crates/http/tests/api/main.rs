@@ -4,6 +4,7 @@
 mod api_keys;
 mod auth;
 mod caching;
+mod catalog_limits;
 mod computed;
 mod connections;
 mod contract;
@@ -17,3 +18,4 @@ mod openapi;
 mod support;
 mod sync;
 mod tools;
+mod unstorable;

@@ -6,6 +6,7 @@
 use std::error::Error as StdError;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use feather_domain::catalog::CatalogError;
 use rmcp::service::{ClientInitializeError, ServiceError};
 use rmcp::transport::DynamicTransportError;
 use rmcp::transport::streamable_http_client::StreamableHttpError;
@@ -57,6 +58,10 @@ pub enum McpError {
         /// The configured maximum.
         limit: usize,
     },
+    /// The server's catalog breaks a limit that is checked while it is being listed
+    /// (its total size), so that listing stops there.
+    #[error("{0}")]
+    Catalog(CatalogError),
     /// The server refused the handshake with 400, 404 or 405, as servers answer a
     /// transport they do not speak (or a URL that is no MCP endpoint).
     #[error("{}", wrong_transport_sentence(*.status, *.tried))]

@@ -19,6 +19,7 @@ fn limits() -> McpLimits {
         max_response_bytes: 1 << 20,
         max_pages: 5,
         max_tools: 50,
+        max_catalog_bytes: 64 * 1024,
     }
 }
 
@@ -289,6 +290,28 @@ async fn mcp_too_many_tools_are_refused() {
             .await
             .expect("at the limit");
         assert_eq!(tools.len(), 50);
+    }
+}
+
+#[tokio::test]
+async fn mcp_listing_stops_at_the_page_that_passes_the_catalog_size_limit() {
+    for transport in BOTH {
+        let fake = fake(transport, Fault::EndlessCursor).await;
+        let tiny = McpLimits {
+            max_catalog_bytes: 1,
+            ..limits()
+        };
+        let result = client(tiny).list_tools(&endpoint(&fake, transport)).await;
+        fake.stop().await;
+        match result {
+            Err(McpError::Catalog(error)) => {
+                assert!(
+                    error.0.contains("larger than the limit of 1 bytes"),
+                    "{error}"
+                );
+            }
+            other => panic!("{transport:?}: expected the size limit, got {other:?}"),
+        }
     }
 }
 

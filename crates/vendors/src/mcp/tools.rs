@@ -7,12 +7,14 @@
 
 use serde_json::Value;
 
-use super::{ListedTool, McpError};
+use feather_domain::catalog::UpstreamTool;
+
+use super::McpError;
 
 /// One page of tools and the cursor of the next page, if any.
 #[derive(Debug)]
 pub(super) struct ToolsPage {
-    pub(super) tools: Vec<ListedTool>,
+    pub(super) tools: Vec<UpstreamTool>,
     pub(super) next_cursor: Option<String>,
 }
 
@@ -44,7 +46,7 @@ pub(super) fn parse_page(result: Value) -> Result<ToolsPage, McpError> {
     Ok(ToolsPage { tools, next_cursor })
 }
 
-fn parse_tool(index: usize, tool: Value) -> Result<ListedTool, McpError> {
+fn parse_tool(index: usize, tool: Value) -> Result<UpstreamTool, McpError> {
     let Value::Object(mut tool) = tool else {
         return Err(protocol(&format!(
             "tool #{} of its list is not an object",
@@ -76,7 +78,7 @@ fn parse_tool(index: usize, tool: Value) -> Result<ListedTool, McpError> {
         .and_then(|annotations| annotations.get("title"));
     let title = text(tool.get("title")).or_else(|| text(annotations_title));
     let description = text(tool.get("description"));
-    Ok(ListedTool {
+    Ok(UpstreamTool {
         name,
         title,
         description,
@@ -122,7 +124,7 @@ mod tests {
         assert_eq!(page.next_cursor.as_deref(), Some("p2"));
         assert_eq!(
             page.tools[0],
-            ListedTool {
+            UpstreamTool {
                 name: "a".into(),
                 title: Some("A".into()),
                 description: Some("does a".into()),
