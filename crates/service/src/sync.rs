@@ -11,6 +11,11 @@ use uuid::Uuid;
 
 use crate::{McpTarget, Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
 
+/// What a connection says when its sync's result could not be saved. The store's own
+/// error goes to the log, not to the organization.
+const UNSAVED_SYNC: &str =
+    "The catalog could not be saved (a storage error; the service log has details).";
+
 /// How a sync ended. Failures are recorded on the connection either way; the outcome
 /// tells the job runner whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +102,30 @@ impl Service {
                     SyncOutcome::Permanent(error.message)
                 })
             }
-            Err(other) => Err(other),
+            // Deleted while it was being synced: nothing left to record.
+            Err(ServiceError::NotFound(_)) => Ok(SyncOutcome::Skipped),
+            // The result could not be saved (a store failure). The connection says so, so
+            // that it never stays `syncing` without a word; when even that cannot be
+            // written, the store is down and the runner's retry covers it.
+            Err(unsaved) => {
+                tracing::error!(error = %unsaved, "could not save the tool sync");
+                let at = now();
+                let retry_at = retry_in.map(|delay| at + crate::jobs::to_time_delta(delay));
+                let failure = SyncFailure {
+                    message: UNSAVED_SYNC,
+                    reason: failure_sentence(UNSAVED_SYNC, retry_at),
+                    credentials_rejected: false,
+                    retry_at,
+                    at,
+                };
+                self.store
+                    .record_sync_failure(organization_id, connection_id, &failure)
+                    .await?;
+                Ok(SyncOutcome::Retryable {
+                    reason: unsaved.to_string(),
+                    retry_at,
+                })
+            }
         }
     }
 
@@ -141,13 +169,16 @@ fn failure_reason(error: &UpstreamError, retry_at: Option<DateTime<Utc>>) -> Str
     if error.kind == UpstreamErrorKind::Unauthorized {
         return "The MCP server rejected the connection's credentials.".to_owned();
     }
+    failure_sentence(&error.message, retry_at)
+}
+
+fn failure_sentence(message: &str, retry_at: Option<DateTime<Utc>>) -> String {
     match retry_at {
         Some(at) => format!(
-            "The tool sync failed and is retried at {}: {}",
+            "The tool sync failed and is retried at {}: {message}",
             at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            error.message
         ),
-        None => format!("The tool sync failed: {}", error.message),
+        None => format!("The tool sync failed: {message}"),
     }
 }
 

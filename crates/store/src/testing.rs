@@ -96,6 +96,35 @@ impl Store {
             .await
     }
 
+    /// From now on every write of a tool fails, as a full disk or a broken database
+    /// would make it fail; the rest of the store keeps working.
+    pub async fn refuse_tool_writes(&self) -> crate::StoreResult<()> {
+        match self.backend() {
+            crate::Backend::Sqlite => {
+                for event in ["INSERT", "UPDATE"] {
+                    self.execute_admin(&format!(
+                        "CREATE TRIGGER refuse_tool_{event} BEFORE {event} ON connection_tools \
+                         BEGIN SELECT RAISE(ABORT, 'tool writes are refused by a test'); END"
+                    ))
+                    .await?;
+                }
+                Ok(())
+            }
+            crate::Backend::Postgres => {
+                self.execute_admin(
+                    "CREATE FUNCTION refuse_tool_writes() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION 'tool writes are refused by a test'; END $$",
+                )
+                .await?;
+                self.execute_admin(
+                    "CREATE TRIGGER refuse_tool_writes BEFORE INSERT OR UPDATE ON connection_tools \
+                     FOR EACH ROW EXECUTE FUNCTION refuse_tool_writes()",
+                )
+                .await
+            }
+        }
+    }
+
     /// Ends every other session on this PostgreSQL database, as a server shutting down
     /// does (each gets `57P01 terminating connection due to administrator command`).
     pub async fn terminate_other_sessions(&self) -> crate::StoreResult<()> {

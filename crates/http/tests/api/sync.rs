@@ -56,6 +56,15 @@ fn assert_sync_error(connection: &Value, why: &str) {
     timestamp(&error["at"]);
 }
 
+/// Asserts `metadata.tools_sync_error` says `why` and when the next attempt runs.
+#[track_caller]
+fn assert_sync_error_with_retry(connection: &Value, why: &str) {
+    let error = &connection["metadata"]["tools_sync_error"];
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains(why), "expected {why:?} in {error:#}");
+    timestamp(&error["retry_at"]);
+}
+
 #[tokio::test]
 async fn the_job_runner_syncs_a_new_connection_within_seconds() {
     let app = TestApp::new().await;
@@ -265,6 +274,60 @@ async fn a_failed_attempt_with_a_retry_planned_stays_syncing_and_says_when() {
     assert!(
         reason.starts_with("The tool sync failed: The MCP server is unavailable"),
         "{reason}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_sync_whose_result_cannot_be_saved_says_so_and_ends_failed_when_given_up() {
+    let app = TestApp::new().await;
+    let server = FakeMcp::start(two_tools()).await;
+    let connection = app
+        .connect_mcp(mcp_connection(server.url(), "streamable_http"))
+        .await;
+    app.service
+        .store()
+        .refuse_tool_writes()
+        .await
+        .expect("install the fault");
+
+    let outcome = app
+        .service
+        .sync_tools(app.owner.id, connection.id, Some(Duration::from_secs(20)))
+        .await
+        .expect("the failure is recorded");
+    assert!(
+        matches!(
+            outcome,
+            SyncOutcome::Retryable {
+                retry_at: Some(_),
+                ..
+            }
+        ),
+        "a storage failure is worth retrying: {outcome:?}"
+    );
+    let retrying = app.connection(&connection).await;
+    assert_eq!(retrying["tools_status"], "syncing");
+    assert_sync_error_with_retry(&retrying, "could not be saved");
+
+    // The last attempt gives up: the connection must not stay `syncing`.
+    let (outcome, _) = app.sync_now(&connection).await;
+    assert!(
+        matches!(outcome, SyncOutcome::Retryable { retry_at: None, .. }),
+        "{outcome:?}"
+    );
+    let failed = app.connection(&connection).await;
+    assert_eq!(failed["tools_status"], "failed");
+    assert_eq!(failed["tools"], json!([]));
+    assert_sync_error(&failed, "could not be saved");
+    let reason = failed["status_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("The tool sync failed: The catalog could not be saved"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("refused by a test"),
+        "the store's own error stays in the log: {reason}"
     );
     server.stop().await;
 }
