@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use feather_service::ServiceLimits;
 use feather_store::Store;
 use uuid::Uuid;
 
@@ -164,6 +165,10 @@ pub struct ServeArgs {
     /// request afresh, for benchmarks and diagnosis).
     #[arg(long, env = "FEATHER_LISTING_CACHE", value_enum, default_value = "on")]
     pub listing_cache: Switch,
+    /// Connections one organization may have; a create past it answers 409
+    /// `limit_reached`.
+    #[arg(long, env = "FEATHER_MAX_CONNECTIONS_PER_ORG", default_value_t = ServiceLimits::default().max_connections_per_organization)]
+    pub max_connections_per_org: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

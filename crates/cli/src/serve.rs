@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use feather_service::{JobRunner, JobSettings, Service};
+use feather_service::{JobRunner, JobSettings, Service, ServiceLimits};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -17,7 +17,11 @@ pub async fn run(
     upstream: &UpstreamArgs,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
-    let service = crate::app::service(store, upstream).await?;
+    let service = crate::app::service(store, upstream)
+        .await?
+        .with_limits(ServiceLimits {
+            max_connections_per_organization: args.max_connections_per_org,
+        });
     bootstrap_first_organization(&service).await?;
     let listener = bind(args.bind).await?;
     let options = AppOptions {

@@ -55,6 +55,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// A limit of this server (409 `limit_reached`): the message names it.
+    #[error("{0}")]
+    LimitReached(String),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("invalid request")]
@@ -138,6 +141,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::LimitReached(_) => (StatusCode::CONFLICT, "limit_reached"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
             ApiError::ToolUnavailable(_) => (StatusCode::BAD_REQUEST, "tool_unavailable"),
@@ -189,6 +193,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::BadRequest(message)
             | ApiError::Conflict(message)
+            | ApiError::LimitReached(message)
             | ApiError::ToolUnavailable(message)
             | ApiError::Upstream(message) => error_body(status, code, message),
             ApiError::Unavailable(detail) | ApiError::Internal(detail) => {
@@ -210,6 +215,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::Validation(problems.into_iter().map(body_validation_error).collect())
             }
             ServiceError::Conflict(message) => ApiError::Conflict(message),
+            ServiceError::LimitReached(message) => ApiError::LimitReached(message),
             ServiceError::ConnectionNotActive(message) => {
                 ApiError::invalid(&["path", "connection_id"], message, "connection_not_active")
             }

@@ -5,16 +5,13 @@ use std::collections::HashMap;
 use feather_domain::field_map::parse_field_map;
 use feather_domain::input_config::{FieldError, parse_input_defaults};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
-use feather_domain::slug::{Nickname, NicknameError, first_free_slug};
-use feather_store::{Connection, Patch, StoreError, ToolConfigPatch, ToolView, now};
+use feather_domain::slug::{Nickname, NicknameError};
+use feather_store::{Connection, Created, Patch, ToolConfigPatch, ToolView, now};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::located_under;
 use crate::{ConnectionToolView, ConnectionView, Service, ServiceError, ServiceResult};
-
-/// How many times a new connection retries its slug when a concurrent create took it.
-const SLUG_ATTEMPTS: usize = 5;
 
 /// What a vendor adapter knows about a connection it is creating.
 #[derive(Debug, Clone)]
@@ -55,6 +52,7 @@ fn nickname_problem(error: NicknameError) -> ServiceError {
 
 impl Service {
     /// Creates a connection; its nickname slug is the first free one in the organization.
+    /// An organization at its connection limit gets [`ServiceError::LimitReached`].
     pub async fn create_connection(
         &self,
         organization_id: Uuid,
@@ -63,12 +61,13 @@ impl Service {
         let nickname = Nickname::parse(&new.nickname).map_err(nickname_problem)?;
         let base = nickname.slug();
         let created_at = now();
-        let mut connection = Connection {
+        let connection = Connection {
             id: Uuid::now_v7(),
             organization_id,
             integration_key: new.integration_key,
             nickname: nickname.as_str().to_owned(),
-            nickname_slug: String::new(),
+            // The base: the store appends a suffix when another connection has it.
+            nickname_slug: base,
             vendor: new.vendor,
             vendor_connection_id: new.vendor_connection_id,
             status: new.status,
@@ -82,38 +81,32 @@ impl Service {
             created_at,
             updated_at: created_at,
         };
-        for _ in 0..SLUG_ATTEMPTS {
-            let taken = self
-                .store
-                .nickname_slugs_starting_with(organization_id, &base)
-                .await?;
-            connection.nickname_slug =
-                first_free_slug(&base, |slug| taken.iter().any(|t| t == slug));
-            let sealed = new
-                .credentials
-                .as_deref()
-                .map(|plaintext| self.secrets.seal(connection.id, plaintext));
-            let first_sync = new.sync_tools.then_some(created_at);
-            match self
-                .store
-                .insert_connection(&connection, sealed.as_deref(), first_sync)
-                .await
-            {
-                // A concurrent create took the same slug between the read and the insert.
-                Err(StoreError::UniqueViolation { .. }) => continue,
-                result => {
-                    result?;
-                    if new.sync_tools {
-                        self.jobs_queued.notify_waiters();
-                    }
-                    return Ok(connection);
+        let sealed = new
+            .credentials
+            .as_deref()
+            .map(|plaintext| self.secrets.seal(connection.id, plaintext));
+        let first_sync = new.sync_tools.then_some(created_at);
+        let limit = self.limits.max_connections_per_organization;
+        match self
+            .store
+            .create_connection(&connection, sealed.as_deref(), first_sync, limit)
+            .await?
+        {
+            Created::Connection { nickname_slug } => {
+                if new.sync_tools {
+                    self.jobs_queued.notify_waiters();
                 }
+                Ok(Connection {
+                    nickname_slug,
+                    ..connection
+                })
             }
+            Created::OrganizationFull => Err(ServiceError::LimitReached(format!(
+                "The organization already has {limit} connections, the most allowed on this \
+                 server; delete one first (the limit is the server's \
+                 --max-connections-per-org setting)."
+            ))),
         }
-        Err(ServiceError::Conflict(format!(
-            "Could not allocate a unique nickname slug for {:?}; retry the request.",
-            nickname.as_str()
-        )))
     }
 
     /// The organization's connections, each with its tools: two queries however many

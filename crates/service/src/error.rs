@@ -20,6 +20,10 @@ pub enum ServiceError {
     /// The request conflicts with the current state and retrying as-is will not help.
     #[error("{0}")]
     Conflict(String),
+    /// The request would pass a limit of this server (e.g. connections per organization);
+    /// the message names the limit and what to do.
+    #[error("{0}")]
+    LimitReached(String),
     /// The connection is not in a state that allows the operation.
     #[error("{0}")]
     ConnectionNotActive(String),

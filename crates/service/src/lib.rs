@@ -42,6 +42,23 @@ pub struct Service {
     /// once instead of at the next poll. Other replicas find the job by polling.
     jobs_queued: Arc<Notify>,
     keys: Arc<key_cache::KeyCache>,
+    limits: ServiceLimits,
+}
+
+/// Limits an operator can set per organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceLimits {
+    /// Connections one organization may have. Default 100: with each catalog at most
+    /// `CATALOG_MAX_BYTES`, it bounds one organization's listing.
+    pub max_connections_per_organization: u32,
+}
+
+impl Default for ServiceLimits {
+    fn default() -> Self {
+        ServiceLimits {
+            max_connections_per_organization: 100,
+        }
+    }
 }
 
 impl Service {
@@ -52,7 +69,13 @@ impl Service {
             mcp,
             jobs_queued: Arc::new(Notify::new()),
             keys: Arc::default(),
+            limits: ServiceLimits::default(),
         }
+    }
+
+    /// This service with `limits` instead of the defaults.
+    pub fn with_limits(self, limits: ServiceLimits) -> Service {
+        Service { limits, ..self }
     }
 
     pub fn store(&self) -> &Store {

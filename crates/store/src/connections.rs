@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::jobs::JobKind;
 use feather_domain::integration::ToolsStatus;
+use feather_domain::slug::first_free_slug;
 
 use crate::{Connection, Pool, Store, StoreResult, SyncFailure, listing_write, with_pool};
 
@@ -19,6 +20,74 @@ macro_rules! connection_columns {
     };
 }
 
+/// Connections' slugs that start with `$2` in the organization `$1`: the candidates for a
+/// collision with a new slug.
+const SLUGS_STARTING_WITH: &str = "SELECT nickname_slug FROM connections \
+     WHERE organization_id = $1 AND substr(nickname_slug, 1, length($2)) = $2";
+
+/// The rows of a new connection, inside the transaction `$tx`.
+macro_rules! insert_rows {
+    ($tx:ident, $connection:expr, $sealed_secret:expr, $first_sync_at:expr) => {{
+        let connection: &Connection = $connection;
+        sqlx::query(concat!(
+            "INSERT INTO connections (",
+            connection_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17)"
+        ))
+        .bind(connection.id)
+        .bind(connection.organization_id)
+        .bind(connection.integration_key.as_str())
+        .bind(&connection.nickname)
+        .bind(&connection.nickname_slug)
+        .bind(connection.vendor.as_str())
+        .bind(&connection.vendor_connection_id)
+        .bind(connection.status.as_str())
+        .bind(&connection.status_reason)
+        .bind(connection.tools_status.as_str())
+        .bind(connection.tools_synced_at)
+        .bind(connection.connected_at)
+        .bind(connection.last_refreshed_at)
+        .bind(connection.last_used_at)
+        .bind(Json(&connection.metadata))
+        .bind(connection.created_at)
+        .bind(connection.updated_at)
+        .execute(&mut *$tx)
+        .await?;
+        if let Some(sealed) = $sealed_secret {
+            sqlx::query(
+                "INSERT INTO connection_secrets (connection_id, sealed, updated_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(connection.id)
+            .bind(sealed)
+            .bind(connection.created_at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        if let Some(run_at) = $first_sync_at {
+            sqlx::query(crate::jobs::ENQUEUE)
+                .bind(Uuid::now_v7())
+                .bind(JobKind::SyncTools.as_str())
+                .bind(connection.organization_id)
+                .bind(connection.id)
+                .bind(run_at)
+                .bind(connection.created_at)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+/// What [`Store::create_connection`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// Created, with this slug.
+    Connection { nickname_slug: String },
+    /// Not created: the organization already has the most connections allowed.
+    OrganizationFull,
+}
+
 /// The listing's first query: an index scan of `connections_by_organization`.
 pub(crate) const LIST_CONNECTIONS: &str = concat!(
     "SELECT ",
@@ -27,9 +96,9 @@ pub(crate) const LIST_CONNECTIONS: &str = concat!(
 );
 
 impl Store {
-    /// Inserts a new connection, with its sealed credentials and a first sync job when
-    /// given, in one transaction: a connection never exists without what it was created
-    /// with. A taken `nickname_slug` fails with
+    /// Inserts a new connection exactly as given, with its sealed credentials and a first
+    /// sync job when given, in one transaction: a connection never exists without what
+    /// it was created with. A taken `nickname_slug` fails with
     /// [`StoreError::UniqueViolation`](crate::StoreError::UniqueViolation).
     pub async fn insert_connection(
         &self,
@@ -37,57 +106,51 @@ impl Store {
         sealed_secret: Option<&[u8]>,
         first_sync_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        let insert = concat!(
-            "INSERT INTO connections (",
-            connection_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17)"
-        );
         listing_write!(self, connection.organization_id, |tx| {
-            sqlx::query(insert)
-                .bind(connection.id)
-                .bind(connection.organization_id)
-                .bind(connection.integration_key.as_str())
-                .bind(&connection.nickname)
-                .bind(&connection.nickname_slug)
-                .bind(connection.vendor.as_str())
-                .bind(&connection.vendor_connection_id)
-                .bind(connection.status.as_str())
-                .bind(&connection.status_reason)
-                .bind(connection.tools_status.as_str())
-                .bind(connection.tools_synced_at)
-                .bind(connection.connected_at)
-                .bind(connection.last_refreshed_at)
-                .bind(connection.last_used_at)
-                .bind(Json(&connection.metadata))
-                .bind(connection.created_at)
-                .bind(connection.updated_at)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(sealed) = sealed_secret {
-                sqlx::query(
-                    "INSERT INTO connection_secrets (connection_id, sealed, updated_at) \
-                     VALUES ($1, $2, $3)",
-                )
-                .bind(connection.id)
-                .bind(sealed)
-                .bind(connection.created_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(run_at) = first_sync_at {
-                sqlx::query(crate::jobs::ENQUEUE)
-                    .bind(Uuid::now_v7())
-                    .bind(JobKind::SyncTools.as_str())
-                    .bind(connection.organization_id)
-                    .bind(connection.id)
-                    .bind(run_at)
-                    .bind(connection.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_rows!(tx, connection, sealed_secret, first_sync_at);
         })?;
         Ok(())
+    }
+
+    /// Creates a connection as [`Store::insert_connection`] does, but gives it the first
+    /// free slug of `connection.nickname_slug`, `…_2`, `…_3` (the organization's writes
+    /// are serialized while it chooses, so concurrent creates never pick the same one),
+    /// and only while the organization has fewer than `max_per_organization` connections.
+    pub async fn create_connection(
+        &self,
+        connection: &Connection,
+        sealed_secret: Option<&[u8]>,
+        first_sync_at: Option<DateTime<Utc>>,
+        max_per_organization: u32,
+    ) -> StoreResult<Created> {
+        let organization_id = connection.organization_id;
+        let base = connection.nickname_slug.as_str();
+        let created = listing_write!(self, organization_id, |tx| {
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM connections WHERE organization_id = $1")
+                    .bind(organization_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if count >= i64::from(max_per_organization) {
+                Created::OrganizationFull
+            } else {
+                let taken: Vec<(String,)> = sqlx::query_as(SLUGS_STARTING_WITH)
+                    .bind(organization_id)
+                    .bind(base)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let slug = first_free_slug(base, |slug| taken.iter().any(|(t,)| t == slug));
+                let connection = Connection {
+                    nickname_slug: slug.clone(),
+                    ..connection.clone()
+                };
+                insert_rows!(tx, &connection, sealed_secret, first_sync_at);
+                Created::Connection {
+                    nickname_slug: slug,
+                }
+            }
+        })?;
+        Ok(created)
     }
 
     /// The connection's sealed credentials, if it has any.
@@ -170,25 +233,6 @@ impl Store {
                 .map(|_| ())?
         })?;
         Ok(())
-    }
-
-    /// The organization's nickname slugs that start with `base` (candidates for a collision).
-    pub async fn nickname_slugs_starting_with(
-        &self,
-        organization_id: Uuid,
-        base: &str,
-    ) -> StoreResult<Vec<String>> {
-        let rows: Vec<(String,)> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT nickname_slug FROM connections \
-                 WHERE organization_id = $1 AND substr(nickname_slug, 1, length($2)) = $2",
-            )
-            .bind(organization_id)
-            .bind(base)
-            .fetch_all(pool)
-            .await
-        })?;
-        Ok(rows.into_iter().map(|(slug,)| slug).collect())
     }
 
     /// The organization's connections, in `(created_at, id)` order.

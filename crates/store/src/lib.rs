@@ -28,6 +28,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use connections::Created;
 pub use error::StoreError;
 pub use invocations::Invocation;
 pub use jobs::{Job, JobKind};

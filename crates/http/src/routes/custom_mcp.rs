@@ -102,6 +102,7 @@ pub struct CustomMcpConnectResponse {
         (status = 201, description = "Successful Response", body = CustomMcpConnectResponse),
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 409, description = "The organization has the most connections allowed (`limit_reached`)", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),

@@ -4,7 +4,7 @@
 
 use axum::http::{Method, StatusCode};
 use feather_demo_mcp::TOOL_NAMES;
-use feather_service::SyncOutcome;
+use feather_service::{ServiceLimits, SyncOutcome};
 use feather_store::JobKind;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -538,6 +538,61 @@ async fn fail_echoing_the_credentials(app: &TestApp, status: u16) -> Vec<(&'stat
         ("the failed call", call.text()),
         ("the listing", listing.text()),
     ]
+}
+
+#[tokio::test]
+async fn concurrent_connects_with_one_nickname_all_succeed_with_distinct_slugs() {
+    let app = TestApp::new().await;
+    let connects = (0..10).map(|_| app.post_json(CUSTOM_MCP, mcp_connection(NOWHERE, "sse")));
+    for response in futures::future::join_all(connects).await {
+        response.expect(StatusCode::CREATED);
+    }
+    let listing = app.get(LISTING).await.expect(StatusCode::OK);
+    let mut slugs: Vec<String> = listing
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|connection| {
+            connection["nickname_slug"]
+                .as_str()
+                .expect("slug")
+                .to_owned()
+        })
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs.len(), 10, "{slugs:?}");
+}
+
+#[tokio::test]
+async fn an_organization_at_its_connection_limit_gets_409_limit_reached_and_nothing_changes() {
+    let app = TestApp::with_service_limits(ServiceLimits {
+        max_connections_per_organization: 2,
+    })
+    .await;
+    for _ in 0..2 {
+        app.post_json(CUSTOM_MCP, mcp_connection(NOWHERE, "sse"))
+            .await
+            .expect(StatusCode::CREATED);
+    }
+    let _queued = (app.take_due_job().await, app.take_due_job().await);
+    let before = app.state().await;
+    let refused = app
+        .post_json(CUSTOM_MCP, mcp_connection(NOWHERE, "sse"))
+        .await
+        .expect_error(StatusCode::CONFLICT, "limit_reached");
+    let message = refused["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("already has 2 connections")
+            && message.contains("--max-connections-per-org"),
+        "{message}"
+    );
+    assert_nothing_created(&app, &before).await;
+    // Another organization has its own allowance.
+    app.as_stranger()
+        .post_json(CUSTOM_MCP, mcp_connection(NOWHERE, "sse"))
+        .await
+        .expect(StatusCode::CREATED);
 }
 
 #[tokio::test]

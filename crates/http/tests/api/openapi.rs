@@ -332,11 +332,15 @@ async fn openapi_documents_every_route_with_the_contracts_operation_and_statuses
             "{method} {path}: operationId"
         );
         let mut contract_statuses = keys(&contract["responses"]);
-        // The one deliberate addition: calling a tool upstream can fail upstream, and the
-        // custom MCP issue asks for that to be a 502 `upstream_error` (the later spec does
-        // not list it). Documented, so that clients can expect it.
+        // The deliberate additions, documented so that clients can expect them: calling a
+        // tool upstream can fail upstream (502 `upstream_error`, which the custom MCP issue
+        // asks for and the later spec does not list); a connect past the organization's
+        // connection limit is 409 `limit_reached`.
         if path.ends_with("/test-mcp-call") || path.ends_with("/test-invoke") {
             contract_statuses.insert("502".to_owned());
+        }
+        if path.ends_with("/custom-mcp") {
+            contract_statuses.insert("409".to_owned());
         }
         assert_eq!(
             keys(&served["responses"]),

@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
-use feather_service::{NewConnection, SecretBox, Service, UpstreamTool};
+use feather_service::{NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool};
 use feather_store::testing::TestDatabase;
 use feather_vendors::guard::UpstreamPolicy;
 use feather_vendors::{McpConnector, McpLimits};
@@ -124,7 +124,15 @@ impl TestApp {
     }
 
     async fn assemble(database: TestDatabase, limits: McpLimits) -> TestApp {
-        let service = test_service(database.store.clone(), limits);
+        TestApp::assemble_with(database, limits, ServiceLimits::default()).await
+    }
+
+    async fn assemble_with(
+        database: TestDatabase,
+        limits: McpLimits,
+        service_limits: ServiceLimits,
+    ) -> TestApp {
+        let service = test_service(database.store.clone(), limits).with_limits(service_limits);
         let router = feather_http::app(service.clone());
         let owner = create_org(&service, "Owner Inc").await;
         let stranger = create_org(&service, "Stranger Ltd").await;
@@ -761,6 +769,11 @@ impl TestApp {
     /// Like [`TestApp::new`], with the MCP client bounded by `limits`.
     pub async fn with_mcp_limits(limits: McpLimits) -> TestApp {
         TestApp::assemble(TestDatabase::sqlite().await, limits).await
+    }
+
+    /// Like [`TestApp::new`], with the service's per-organization `limits`.
+    pub async fn with_service_limits(limits: ServiceLimits) -> TestApp {
+        TestApp::assemble_with(TestDatabase::sqlite().await, McpLimits::default(), limits).await
     }
 
     /// Connects a custom MCP server as the owner through the API (201 expected); the

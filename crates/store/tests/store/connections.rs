@@ -1,3 +1,4 @@
+use feather_store::Created;
 use uuid::Uuid;
 
 use crate::fixtures;
@@ -43,19 +44,65 @@ store_tests! {
         fixtures::stored_connection(store, other.id, "crm").await;
     }
 
-    async fn slugs_starting_with_a_base_are_found_within_the_organization(store) {
+    async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store) {
         let organization = fixtures::organization(store).await;
         let other = fixtures::organization(store).await;
         for slug in ["crm", "crm_2", "crmx", "cr", "sales_crm"] {
             fixtures::stored_connection(store, organization.id, slug).await;
         }
         fixtures::stored_connection(store, other.id, "crm_3").await;
-        let mut found = store
-            .nickname_slugs_starting_with(organization.id, "crm")
+        let at = feather_store::now();
+        let created = store
+            .create_connection(&fixtures::connection(organization.id, "crm", at), None, None, 100)
             .await
-            .expect("query");
-        found.sort();
-        assert_eq!(found, vec!["crm", "crm_2", "crmx"]);
+            .expect("create");
+        assert_eq!(created, Created::Connection { nickname_slug: "crm_3".into() });
+        let created = store
+            .create_connection(&fixtures::connection(other.id, "crm", at), None, None, 100)
+            .await
+            .expect("create");
+        assert_eq!(created, Created::Connection { nickname_slug: "crm".into() });
+    }
+
+    async fn concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs(store) {
+        let organization = fixtures::organization(store).await;
+        let at = feather_store::now();
+        let creates = (0..10).map(|_| {
+            let connection = fixtures::connection(organization.id, "crm", at);
+            async move { store.create_connection(&connection, None, None, 100).await }
+        });
+        let mut slugs: Vec<String> = futures::future::join_all(creates)
+            .await
+            .into_iter()
+            .map(|created| match created.expect("every create succeeds") {
+                Created::Connection { nickname_slug } => nickname_slug,
+                Created::OrganizationFull => panic!("not full"),
+            })
+            .collect();
+        slugs.sort();
+        let mut expected: Vec<String> = std::iter::once("crm".to_owned())
+            .chain((2..=10).map(|n| format!("crm_{n}")))
+            .collect();
+        expected.sort();
+        assert_eq!(slugs, expected);
+    }
+
+    async fn an_organization_at_its_connection_limit_creates_nothing(store) {
+        let organization = fixtures::organization(store).await;
+        let at = feather_store::now();
+        for slug in ["a", "b"] {
+            let created = store
+                .create_connection(&fixtures::connection(organization.id, slug, at), None, None, 2)
+                .await
+                .expect("create");
+            assert!(matches!(created, Created::Connection { .. }));
+        }
+        let refused = store
+            .create_connection(&fixtures::connection(organization.id, "c", at), None, Some(at), 2)
+            .await
+            .expect("create");
+        assert_eq!(refused, Created::OrganizationFull);
+        assert_eq!(store.list_connections(organization.id).await.expect("list").len(), 2);
     }
 
     async fn connections_list_by_creation_time_then_id(store) {
