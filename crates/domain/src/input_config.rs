@@ -57,7 +57,7 @@ impl FieldError {
 
 /// Validates raw operator input config (the PATCH body's `input_defaults` object) against the
 /// tool's CURRENT input_schema. Reports EVERY problem in one Vec: not an object (loc []); per
-/// field (loc [field]): not a top-level property of the schema ("unknown_field"), entry not an
+/// field (loc `[field]`): not a top-level property of the schema ("unknown_field"), entry not an
 /// object, missing `value` (loc [field,"value"], "missing"), `type` not "default"/"pinned"
 /// (loc [field,"type"], "enum"), extra keys (loc [field, key], "extra_forbidden"), value
 /// invalid against the property's subschema (loc [field,"value"], "invalid_value", msg includes
