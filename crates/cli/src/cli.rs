@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use feather_http::{AppOptions, ServerLimits};
 use feather_service::ServiceLimits;
 use feather_store::Store;
 use uuid::Uuid;
@@ -165,6 +166,17 @@ pub struct ServeArgs {
     /// request afresh, for benchmarks and diagnosis).
     #[arg(long, env = "FEATHER_LISTING_CACHE", value_enum, default_value = "on")]
     pub listing_cache: Switch,
+    /// Client connections held open at once; at the limit the one idle the longest is
+    /// closed for a new one [default: what the open-files limit leaves, at most 4096].
+    #[arg(long, env = "FEATHER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// API requests answered at once; more are refused with 503 `overloaded`.
+    #[arg(long, env = "FEATHER_MAX_IN_FLIGHT", default_value_t = AppOptions::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+    /// Seconds a client has to send a request's head, from when it connects or its
+    /// previous response ends (so also how long an idle keep-alive connection stays).
+    #[arg(long, env = "FEATHER_HEADER_READ_TIMEOUT", default_value_t = ServerLimits::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    pub header_read_timeout: u64,
     /// Connections one organization may have; a create past it answers 409
     /// `limit_reached`.
     #[arg(long, env = "FEATHER_MAX_CONNECTIONS_PER_ORG", default_value_t = ServiceLimits::default().max_connections_per_organization)]

@@ -80,9 +80,13 @@ pub async fn run(
             mcp_server: demo_server.streamable_url(),
         },
     ));
-    let served =
-        crate::serve::serve_until_signal(service, feather_http::AppOptions::default(), listener, 2)
-            .await;
+    let served = crate::serve::serve_until_signal(
+        service,
+        crate::serve::HttpSettings::defaults(),
+        listener,
+        2,
+    )
+    .await;
     demo_server.shutdown().await;
     served
 }

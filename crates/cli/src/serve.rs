@@ -2,13 +2,14 @@
 //! stop: in-flight requests finish, claimed jobs go back to the queue.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use feather_service::{JobRunner, JobSettings, Service, ServiceLimits};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use feather_http::AppOptions;
+use feather_http::{AppOptions, ServerLimits};
 
 use crate::cli::{ServeArgs, StoreArgs, Switch, UpstreamArgs};
 
@@ -24,10 +25,63 @@ pub async fn run(
         });
     bootstrap_first_organization(&service).await?;
     let listener = bind(args.bind).await?;
-    let options = AppOptions {
-        listing_cache: args.listing_cache == Switch::On,
-    };
-    serve_until_signal(service, options, listener, args.job_workers).await
+    let http = HttpSettings::from_args(&args);
+    serve_until_signal(service, http, listener, args.job_workers).await
+}
+
+/// How the HTTP side holds its clients.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub app: AppOptions,
+    pub server: ServerLimits,
+}
+
+impl HttpSettings {
+    fn from_args(args: &ServeArgs) -> HttpSettings {
+        let app = AppOptions {
+            listing_cache: args.listing_cache == Switch::On,
+            max_in_flight: args.max_in_flight,
+            ..AppOptions::default()
+        };
+        HttpSettings::new(app, args.max_connections, args.header_read_timeout)
+    }
+
+    /// The defaults, for `demo`.
+    pub fn defaults() -> HttpSettings {
+        HttpSettings::new(
+            AppOptions::default(),
+            None,
+            ServerLimits::DEFAULT_HEADER_READ_TIMEOUT_SECS,
+        )
+    }
+
+    /// Without `max_connections`, the cap is what the open-files limit (raised first)
+    /// leaves for clients.
+    fn new(app: AppOptions, max_connections: Option<usize>, header_read_timeout: u64) -> Self {
+        let max_connections = max_connections.unwrap_or_else(|| {
+            ServerLimits::default_max_connections(raise_open_files_limit(), app.max_in_flight)
+        });
+        HttpSettings {
+            server: ServerLimits {
+                max_connections,
+                header_read_timeout: Duration::from_secs(header_read_timeout),
+            },
+            app,
+        }
+    }
+}
+
+/// Raises the soft open-files limit to the hard limit (many systems start processes at
+/// 1,024 with a far higher hard limit) and returns the limit now in force.
+fn raise_open_files_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(error) => {
+            let (soft, _) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((1024, 1024));
+            tracing::warn!(%error, soft, "could not raise the open-files limit");
+            soft
+        }
+    }
 }
 
 pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
@@ -39,7 +93,7 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
 /// Serves the API and runs the job workers until a shutdown signal.
 pub async fn serve_until_signal(
     service: Service,
-    options: AppOptions,
+    http: HttpSettings,
     listener: TcpListener,
     job_workers: usize,
 ) -> anyhow::Result<()> {
@@ -56,9 +110,15 @@ pub async fn serve_until_signal(
         )
         .run(stopping.child_token()),
     );
-    tracing::info!(%address, backend = ?store.backend(), "serving");
-    let served = axum::serve(listener, feather_http::app_with(service, options))
-        .with_graceful_shutdown(shutdown_signal())
+    tracing::info!(
+        %address,
+        backend = ?store.backend(),
+        max_connections = http.server.max_connections,
+        max_in_flight = http.app.max_in_flight,
+        "serving"
+    );
+    let app = feather_http::app_with(service, http.app);
+    let served = feather_http::serve(listener, app, http.server, shutdown_signal())
         .await
         .context("the server failed");
     stopping.cancel();

@@ -2,7 +2,8 @@
 //! `ErrorResponse` (400/401/404/405/409/413/5xx) and `HTTPValidationError` (422).
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use feather_domain::input_config::FieldError;
 use feather_service::ServiceError;
@@ -60,6 +61,9 @@ pub enum ApiError {
     LimitReached(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the configured time (408 `request_timeout`).
+    #[error("request body timed out")]
+    BodyTimeout,
     #[error("invalid request")]
     Validation(Vec<ValidationError>),
     #[error("{0}")]
@@ -68,6 +72,9 @@ pub enum ApiError {
     Upstream(String),
     #[error("service unavailable")]
     Unavailable(String),
+    /// The in-flight request cap is reached: 503 `overloaded` with `Retry-After`.
+    #[error("overloaded")]
+    Overloaded,
     /// Unexpected: the details are logged with the request id and never sent.
     #[error("internal error")]
     Internal(String),
@@ -143,10 +150,12 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::LimitReached(_) => (StatusCode::CONFLICT, "limit_reached"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
             ApiError::ToolUnavailable(_) => (StatusCode::BAD_REQUEST, "tool_unavailable"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_error"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+            ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -191,11 +200,28 @@ impl IntoResponse for ApiError {
                     crate::MAX_BODY_BYTES
                 ),
             ),
+            ApiError::BodyTimeout => error_body(
+                status,
+                code,
+                "The request body did not arrive in time; send it without pausing.",
+            ),
             ApiError::BadRequest(message)
             | ApiError::Conflict(message)
             | ApiError::LimitReached(message)
             | ApiError::ToolUnavailable(message)
             | ApiError::Upstream(message) => error_body(status, code, message),
+            ApiError::Overloaded => {
+                let mut response = error_body(
+                    status,
+                    code,
+                    "The server is answering as many requests as it takes at once; retry in a \
+                     moment.",
+                );
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
             ApiError::Unavailable(detail) | ApiError::Internal(detail) => {
                 // The message with the request id is written by the error middleware,
                 // which knows the request; here only the detail to log is attached.

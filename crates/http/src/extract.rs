@@ -35,6 +35,8 @@ where
                 .map_err(|rejection: BytesRejection| {
                     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                         ApiError::PayloadTooLarge
+                    } else if timed_out(&rejection) {
+                        ApiError::BodyTimeout
                     } else {
                         ApiError::BadRequest("The request body could not be read.".to_owned())
                     }
@@ -45,6 +47,13 @@ where
         refuse_unstorable_text(&value)?;
         parse_body(value).map(JsonBody)
     }
+}
+
+/// Whether reading the body failed because it did not arrive in time (the router's
+/// `RequestBodyTimeoutLayer`).
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .any(|error| error.is::<tower_http::timeout::TimeoutError>())
 }
 
 /// Text with a NUL character cannot be stored (see `feather_domain::text`); each place

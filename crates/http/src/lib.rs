@@ -11,6 +11,7 @@ mod middleware;
 mod openapi;
 mod routes;
 mod schemas;
+mod server;
 mod version_reads;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use axum::Router;
 use feather_service::Service;
 
 pub use openapi::openapi;
+pub use server::{ServerLimits, serve};
 
 /// Largest request body accepted; larger ones answer 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -39,12 +41,23 @@ pub struct AppInner {
 pub struct AppOptions {
     /// Keep each organization's serialized listing while its version is unchanged.
     pub listing_cache: bool,
+    /// API requests answered at once; one more is refused at once with 503 `overloaded`
+    /// and `Retry-After`, rather than queued (the health endpoints are not counted).
+    pub max_in_flight: usize,
+    /// How long a request body may take to arrive; past it the request is refused.
+    pub request_body_timeout: std::time::Duration,
+}
+
+impl AppOptions {
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
         AppOptions {
             listing_cache: true,
+            max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
+            request_body_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -68,5 +81,5 @@ pub fn app_with(service: Service, options: AppOptions) -> Router {
         service,
         listing_cache: options.listing_cache.then(Default::default),
     }));
-    middleware::wrap(routes::router(state))
+    middleware::wrap(routes::router(state, &options))
 }

@@ -1,6 +1,9 @@
 //! Running the real binary in tests: `serve` processes on a chosen database, the CLI's
 //! admin commands, and seed data written straight to the store.
 
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -12,7 +15,7 @@ use feather_store::{CatalogTool, Connection, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_feather-integrations");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_feather-integrations");
 /// A fixed secret key, so that every replica could open the same sealed credentials.
 const SECRET_KEY: &str = "c2VjcmV0LWtleS1vZi10aGUtcmVwbGljYS10ZXN0cyE=";
 
@@ -24,11 +27,19 @@ pub struct Replica {
 
 impl Replica {
     pub fn start(database_url: &str, data_dir: &std::path::Path) -> Replica {
-        let mut child = Command::new(BINARY)
+        let mut command = Command::new(BINARY);
+        command
             .args(["--data-dir"])
             .arg(data_dir)
             .args(["serve", "--bind", "127.0.0.1:0", "--job-workers", "1"])
-            .env("FEATHER_DATABASE_URL", database_url)
+            .env("FEATHER_DATABASE_URL", database_url);
+        Replica::spawn(command)
+    }
+
+    /// Runs `command`, which must end in `serve` (directly or through a shell's `exec`),
+    /// until its "serving" log line names the address it listens on.
+    pub fn spawn(mut command: Command) -> Replica {
+        let mut child = command
             .env("FEATHER_SECRET_KEY", SECRET_KEY)
             .env("FEATHER_LOG", "info")
             .env("FEATHER_LOG_FORMAT", "json")

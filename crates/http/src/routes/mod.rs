@@ -13,7 +13,13 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
+use axum::error_handling::HandleErrorLayer;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
+use crate::error::ApiError;
+use crate::{AppOptions, AppState};
 
 /// The documented API: each handler's path, method and schemas come from its
 /// `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
@@ -37,13 +43,25 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 }
 
 /// The application's routes over `state`, with the operational endpoints beside the API.
-pub(crate) fn router(state: AppState) -> Router {
+/// Only API requests count against the in-flight cap: a probe must see a busy process
+/// alive and ready.
+pub(crate) fn router(state: AppState, options: &AppOptions) -> Router {
     let (api, document) = api().split_for_parts();
+    let api = api.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async move {
+                ApiError::Overloaded
+            }))
+            .load_shed()
+            // Global: `Router::layer` wraps each route, and the cap is for all of them.
+            .layer(GlobalConcurrencyLimitLayer::new(options.max_in_flight)),
+    );
     api.merge(health::router(document))
         .route(
             "/static/integrations/{file}",
             axum::routing::get(integrations::logo),
         )
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(options.request_body_timeout))
         .with_state(state)
 }

@@ -140,6 +140,7 @@ async fn the_listing_without_its_cache_is_the_same() {
     let uncached = cached
         .replica(AppOptions {
             listing_cache: false,
+            ..AppOptions::default()
         })
         .await;
     let from_cache = cached.get(LISTING).await;

@@ -15,6 +15,7 @@ mod integrations;
 mod invoke;
 mod jobs;
 mod openapi;
+mod overload;
 mod support;
 mod sync;
 mod tools;

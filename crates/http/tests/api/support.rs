@@ -25,9 +25,10 @@ pub mod catalog;
 pub fn test_service(store: feather_store::Store, limits: McpLimits) -> Service {
     let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
     let connector = McpConnector::new(&policy, limits).expect("MCP connector");
+    // One key for every test service, as replicas of one deployment share theirs.
     Service::new(
         store,
-        SecretBox::new(SecretBox::generate_key()),
+        SecretBox::new(*b"the-key-every-test-replica-uses!"),
         Arc::new(connector),
     )
 }
