@@ -41,6 +41,8 @@ pub struct AppInner {
 pub struct AppOptions {
     /// Keep each organization's serialized listing while its version is unchanged.
     pub listing_cache: bool,
+    /// The most bytes of listings kept; the least recently used go first.
+    pub listing_cache_bytes: usize,
     /// API requests answered at once; one more is refused at once with 503 `overloaded`
     /// and `Retry-After`, rather than queued (the health endpoints are not counted).
     pub max_in_flight: usize,
@@ -56,6 +58,7 @@ impl Default for AppOptions {
     fn default() -> Self {
         AppOptions {
             listing_cache: true,
+            listing_cache_bytes: listing_cache::DEFAULT_CACHE_BYTES,
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
             request_body_timeout: std::time::Duration::from_secs(30),
         }
@@ -79,7 +82,9 @@ pub fn app(service: Service) -> Router {
 pub fn app_with(service: Service, options: AppOptions) -> Router {
     let state = AppState(Arc::new(AppInner {
         service,
-        listing_cache: options.listing_cache.then(Default::default),
+        listing_cache: options
+            .listing_cache
+            .then(|| listing_cache::ListingCache::new(options.listing_cache_bytes)),
     }));
     middleware::wrap(routes::router(state, &options))
 }

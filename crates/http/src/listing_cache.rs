@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use uuid::Uuid;
 
@@ -13,16 +13,51 @@ use crate::conditional::Tagged;
 use crate::error::ApiError;
 use crate::version_reads::VersionReads;
 
-/// Organizations whose listing is kept at most; past it the cache starts over.
+/// Organizations tracked at most (render locks); past it the table starts over.
 const MAX_ORGANIZATIONS: usize = 10_000;
 
-#[derive(Debug, Default)]
+/// The bodies kept, in bytes, by default: past it the least recently used go first.
+pub const DEFAULT_CACHE_BYTES: usize = 256 * 1024 * 1024;
+
+#[derive(Debug)]
 pub(crate) struct ListingCache {
-    entries: Mutex<HashMap<Uuid, (i64, Arc<Tagged>)>>,
+    kept: Mutex<Kept>,
     versions: VersionReads,
+    /// One render at a time per organization: concurrent misses wait for it and share it.
+    renders: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    entries: HashMap<Uuid, Entry>,
+    bytes: usize,
+    budget: usize,
+    /// Counts uses, to tell which entry was used least recently.
+    clock: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    version: i64,
+    listing: Arc<Tagged>,
+    last_used: u64,
 }
 
 impl ListingCache {
+    /// A cache keeping at most `budget` bytes of listings.
+    pub fn new(budget: usize) -> ListingCache {
+        ListingCache {
+            kept: Mutex::new(Kept {
+                entries: HashMap::new(),
+                bytes: 0,
+                budget,
+                clock: 0,
+            }),
+            versions: VersionReads::default(),
+            renders: Mutex::default(),
+        }
+    }
+
     /// The organization's listing version from a `read` of the store that started after
     /// this call began, shared with the requests that arrived alongside.
     pub async fn fresh_version(
@@ -33,54 +68,193 @@ impl ListingCache {
         self.versions.read(organization_id, read).await
     }
 
-    /// The cached listing if it was rendered at `version`.
-    pub fn get(&self, organization_id: Uuid, version: i64) -> Option<Arc<Tagged>> {
-        let entries = self.entries.lock().ok()?;
-        let (cached_version, listing) = entries.get(&organization_id)?;
-        (*cached_version == version).then(|| listing.clone())
+    /// The listing at `version`: kept, or rendered by `render` (data at least as new as
+    /// `version`). Misses of one organization render one at a time, and a request that
+    /// waited finds the listing the one before it rendered, so a burst of misses after a
+    /// write costs one render, and memory holds one render per organization.
+    pub async fn get_or_render(
+        &self,
+        organization_id: Uuid,
+        version: i64,
+        render: impl Future<Output = Result<Tagged, ApiError>>,
+    ) -> Result<Arc<Tagged>, ApiError> {
+        if let Some(kept) = self.get(organization_id, version) {
+            return Ok(kept);
+        }
+        let lock = self.render_lock(organization_id);
+        let _rendering = lock.lock().await;
+        if let Some(kept) = self.get(organization_id, version) {
+            return Ok(kept);
+        }
+        let rendered = Arc::new(render.await?);
+        self.put(organization_id, version, rendered.clone());
+        Ok(rendered)
+    }
+
+    /// The kept listing if it was rendered at `version`.
+    fn get(&self, organization_id: Uuid, version: i64) -> Option<Arc<Tagged>> {
+        let mut kept = self.kept();
+        kept.clock += 1;
+        let now = kept.clock;
+        let entry = kept.entries.get_mut(&organization_id)?;
+        (entry.version == version).then(|| {
+            entry.last_used = now;
+            entry.listing.clone()
+        })
     }
 
     /// Keeps `listing`, rendered from data at least as new as `version`, unless a listing
-    /// of a later version is already kept (a slow request must not replace it).
-    pub fn put(&self, organization_id: Uuid, version: i64, listing: Arc<Tagged>) {
-        let Ok(mut entries) = self.entries.lock() else {
+    /// of a later version is already kept (a slow request must not replace it). A listing
+    /// larger than a quarter of the budget is not kept: it would push out many others.
+    fn put(&self, organization_id: Uuid, version: i64, listing: Arc<Tagged>) {
+        let mut kept = self.kept();
+        let size = listing.body.len();
+        if size > kept.budget / 4 {
+            kept.remove(organization_id);
             return;
-        };
-        if entries
+        }
+        if kept
+            .entries
             .get(&organization_id)
-            .is_some_and(|(cached_version, _)| *cached_version > version)
+            .is_some_and(|entry| entry.version > version)
         {
             return;
         }
-        if entries.len() >= MAX_ORGANIZATIONS {
-            entries.clear();
+        kept.remove(organization_id);
+        while kept.bytes + size > kept.budget && kept.remove_least_recently_used() {}
+        kept.clock += 1;
+        let last_used = kept.clock;
+        kept.bytes += size;
+        kept.entries.insert(
+            organization_id,
+            Entry {
+                version,
+                listing,
+                last_used,
+            },
+        );
+    }
+
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn render_lock(&self, organization_id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut renders = self.renders.lock().unwrap_or_else(PoisonError::into_inner);
+        if renders.len() >= MAX_ORGANIZATIONS && !renders.contains_key(&organization_id) {
+            // Renders in progress keep their own lock: at worst one more render runs.
+            renders.clear();
         }
-        entries.insert(organization_id, (version, listing));
+        renders.entry(organization_id).or_default().clone()
+    }
+
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.kept().bytes
+    }
+}
+
+impl Kept {
+    fn remove(&mut self, organization_id: Uuid) {
+        if let Some(entry) = self.entries.remove(&organization_id) {
+            self.bytes -= entry.listing.body.len();
+        }
+    }
+
+    /// False when nothing is left to remove.
+    fn remove_least_recently_used(&mut self) -> bool {
+        let oldest = self
+            .entries
+            .iter()
+            .min_by_key(|(_, entry)| entry.last_used)
+            .map(|(id, _)| *id);
+        match oldest {
+            Some(id) => {
+                self.remove(id);
+                true
+            }
+            None => false,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
 
-    #[test]
-    fn a_listing_is_served_for_its_version_only() {
-        let cache = ListingCache::default();
+    fn listing(bytes: usize) -> Tagged {
+        Tagged::new(vec![b'x'; bytes])
+    }
+
+    async fn render(cache: &ListingCache, org: Uuid, version: i64, bytes: usize) -> Arc<Tagged> {
+        cache
+            .get_or_render(org, version, async move { Ok(listing(bytes)) })
+            .await
+            .expect("rendered")
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_served_for_its_version_only() {
+        let cache = ListingCache::new(DEFAULT_CACHE_BYTES);
         let org = Uuid::now_v7();
-        cache.put(org, 3, Arc::new(Tagged::new(b"[3]".to_vec())));
-        assert!(cache.get(org, 3).is_some());
+        let first = render(&cache, org, 3, 10).await;
+        assert!(Arc::ptr_eq(&first, &render(&cache, org, 3, 10).await));
         assert!(cache.get(org, 4).is_none());
         assert!(cache.get(Uuid::now_v7(), 3).is_none());
     }
 
-    #[test]
-    fn an_older_render_does_not_replace_a_newer_one() {
-        let cache = ListingCache::default();
+    #[tokio::test]
+    async fn an_older_render_does_not_replace_a_newer_one() {
+        let cache = ListingCache::new(DEFAULT_CACHE_BYTES);
         let org = Uuid::now_v7();
-        cache.put(org, 5, Arc::new(Tagged::new(b"[5]".to_vec())));
-        cache.put(org, 4, Arc::new(Tagged::new(b"[4]".to_vec())));
+        render(&cache, org, 5, 5).await;
+        render(&cache, org, 4, 4).await;
         assert!(cache.get(org, 5).is_some());
-        cache.put(org, 6, Arc::new(Tagged::new(b"[6]".to_vec())));
+        render(&cache, org, 6, 6).await;
         assert!(cache.get(org, 6).is_some());
+        assert_eq!(cache.bytes(), 6);
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_organization_share_one_render() {
+        let cache = ListingCache::new(DEFAULT_CACHE_BYTES);
+        let org = Uuid::now_v7();
+        let renders = AtomicUsize::new(0);
+        let misses = (0..6).map(|_| {
+            cache.get_or_render(org, 1, async {
+                renders.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Ok(listing(100))
+            })
+        });
+        let served = futures::future::join_all(misses).await;
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert!(served.iter().all(Result::is_ok));
+    }
+
+    #[tokio::test]
+    async fn the_kept_bytes_stay_within_the_budget_least_recently_used_going_first() {
+        let cache = ListingCache::new(1000);
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        render(&cache, a, 1, 200).await;
+        render(&cache, b, 1, 200).await;
+        render(&cache, a, 1, 200).await; // a is now used more recently than b
+        render(&cache, c, 1, 200).await;
+        assert_eq!(cache.bytes(), 600);
+        for org in (0..4).map(|_| Uuid::now_v7()) {
+            render(&cache, org, 1, 200).await;
+            assert!(cache.bytes() <= 1000, "{}", cache.bytes());
+        }
+        assert!(
+            cache.get(b, 1).is_none(),
+            "the least recently used went first"
+        );
+        // Past a quarter of the budget a listing is served but not kept.
+        let big = Uuid::now_v7();
+        render(&cache, big, 1, 300).await;
+        assert!(cache.get(big, 1).is_none());
+        assert!(cache.bytes() <= 1000);
     }
 }

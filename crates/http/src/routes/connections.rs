@@ -1,7 +1,6 @@
 //! Connections: the listing (the seed contract's endpoint), one connection, rename, delete.
 
 use axum::Json;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -127,14 +126,13 @@ pub(super) async fn list_connections(
             Ok(state.service.listing_version(organization_id).await?)
         })
         .await?;
-    let listing = match cache.get(organization_id, version) {
-        Some(cached) => cached,
-        None => {
-            let rendered = Arc::new(render_listing(&state, organization_id).await?);
-            cache.put(organization_id, version, rendered.clone());
-            rendered
-        }
-    };
+    let listing = cache
+        .get_or_render(
+            organization_id,
+            version,
+            render_listing(&state, organization_id),
+        )
+        .await?;
     Ok(listing.respond(&request))
 }
 
