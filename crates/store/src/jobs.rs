@@ -54,15 +54,22 @@ macro_rules! job_columns {
 }
 
 /// The claim statement, with the row-locking clause each backend needs after the
-/// candidate query.
+/// candidate query. Fair across organizations: the due job of the organization with the
+/// fewest jobs running now (on every replica) goes first, then the one due first; so one
+/// organization holds every worker only while no other has work, and another's job waits
+/// at most until one worker is free. The running jobs are few (one per worker), and
+/// `jobs_due` (state, run_at) finds them.
 macro_rules! claim_statement {
     ($locking:literal) => {
         concat!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-             lease_expires_at = $3, updated_at = $2 WHERE id = (SELECT id FROM jobs \
+             lease_expires_at = $3, updated_at = $2 WHERE id = (SELECT id FROM jobs AS due \
              WHERE (state = 'queued' AND run_at <= $2) \
                 OR (state = 'running' AND lease_expires_at < $2) \
-             ORDER BY run_at LIMIT 1",
+             ORDER BY (SELECT COUNT(*) FROM jobs AS running WHERE running.state = 'running' \
+                 AND running.lease_expires_at >= $2 \
+                 AND running.organization_id = due.organization_id), \
+               run_at LIMIT 1",
             $locking,
             ") RETURNING ",
             job_columns!()
@@ -104,8 +111,9 @@ impl Store {
         Ok(())
     }
 
-    /// Claims the job due first, if any: queued and due, or running with an expired lease
-    /// (its worker died). The claim holds until `lease_expires_at`.
+    /// Claims a due job, if any: queued and due, or running with an expired lease (its
+    /// worker died); of the organization with the fewest jobs running, then due first.
+    /// The claim holds until `lease_expires_at`.
     pub async fn claim_job(
         &self,
         worker: &str,

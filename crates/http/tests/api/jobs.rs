@@ -10,7 +10,7 @@ use feather_service::{JobRunner, JobSettings};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::TestApp;
+use crate::support::{FakeMcp, TestApp, Upstream, mcp_connection, short_mcp_limits, with_fields};
 
 /// A runner with a short lease, so that a dead worker's claim expires within the test.
 fn quick_runner(app: &TestApp) -> (CancellationToken, tokio::task::JoinHandle<()>) {
@@ -169,4 +169,70 @@ async fn stopping_the_runner_puts_a_running_sync_back_in_the_queue() {
         "a release does not count as an attempt"
     );
     hold.abort();
+}
+
+#[tokio::test]
+async fn one_organizations_hanging_servers_do_not_hold_up_another_organizations_sync() {
+    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let hanging = FakeMcp::start(Upstream::Hangs).await;
+    // Six connections of the owner whose syncs each hang for the whole sync timeout,
+    // queued before the stranger's.
+    let mut stuck = Vec::new();
+    for index in 0..6 {
+        let body = with_fields(
+            mcp_connection(hanging.url(), "streamable_http"),
+            json!({"nickname": format!("Stuck {index}")}),
+        );
+        stuck.push(app.connect_mcp(body).await);
+    }
+    let working = FakeMcp::start(Upstream::Lists(json!([
+        {"name": "lookup", "inputSchema": {"type": "object"}}
+    ])))
+    .await;
+    let created = app
+        .as_stranger()
+        .post_json(
+            "/v1/integrations/connections/custom-mcp",
+            mcp_connection(working.url(), "streamable_http"),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let strangers = format!(
+        "/v1/integrations/connections/{}",
+        created["connection_id"].as_str().expect("id")
+    );
+
+    let (stop, runner) = quick_runner(&app);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let shown = app
+            .as_stranger()
+            .get(&strangers)
+            .await
+            .expect(StatusCode::OK);
+        if shown["tools_status"] == "synced" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never synced: {shown:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // With two workers, one went to the stranger at once: most of the owner's syncs have
+    // not started yet. Claimed in queue order, all six would have started before it.
+    let mut never_started = 0;
+    for connection in &stuck {
+        if app.connection(connection).await["tools_status"] == "pending" {
+            never_started += 1;
+        }
+    }
+    assert!(
+        never_started >= 4,
+        "{never_started} of the owner's 6 syncs not started"
+    );
+    stop.cancel();
+    runner.await.expect("runner");
+    hanging.stop().await;
+    working.stop().await;
 }

@@ -143,6 +143,28 @@ store_tests! {
         assert_eq!(store.pending_jobs(connection).await.expect("pending").len(), 1);
     }
 
+    async fn a_claim_prefers_the_organization_with_the_fewest_jobs_running(store) {
+        let busy = fixtures::organization(store).await;
+        let other = fixtures::organization(store).await;
+        let at = feather_store::now();
+        let lease = at + Duration::minutes(5);
+        // The busy organization's jobs are all due before the other's.
+        for (index, slug) in ["a", "b", "c"].into_iter().enumerate() {
+            let connection = fixtures::stored_connection(store, busy.id, slug).await;
+            let run_at = at - Duration::seconds(30 - i64::try_from(index).expect("small"));
+            store.enqueue_job(JobKind::SyncTools, busy.id, connection.id, run_at, at).await.expect("enqueue");
+        }
+        let late = fixtures::stored_connection(store, other.id, "late").await;
+        store.enqueue_job(JobKind::SyncTools, other.id, late.id, at, at).await.expect("enqueue");
+
+        let first = store.claim_job("w1", at, lease).await.expect("claim").expect("a job");
+        assert_eq!(first.organization_id, busy.id, "with nothing running, the job due first");
+        let second = store.claim_job("w2", at, lease).await.expect("claim").expect("a job");
+        assert_eq!(second.organization_id, other.id, "the organization with none running");
+        let third = store.claim_job("w3", at, lease).await.expect("claim").expect("a job");
+        assert_eq!(third.organization_id, busy.id, "one running each: due first again");
+    }
+
     async fn concurrent_claims_never_share_a_job(store) {
         let organization = fixtures::organization(store).await;
         let at = feather_store::now();
