@@ -6,6 +6,10 @@ use serde_json::{Map, Value};
 
 use crate::schema::{PropertySchemas, SchemaError, SchemaViolation};
 
+/// The most fields one tool's `input_defaults` may configure: beyond what any form has,
+/// and it bounds the validation work of one request.
+pub const MAX_INPUT_DEFAULTS: usize = 1000;
+
 /// Whether a configured value yields to the caller (`default`) or overrides it (`pinned`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,6 +82,16 @@ pub fn parse_input_defaults(
     };
     if entries.is_empty() {
         return Ok(InputDefaults::new());
+    }
+    if entries.len() > MAX_INPUT_DEFAULTS {
+        return Err(vec![FieldError::new(
+            &[],
+            format!(
+                "At most {MAX_INPUT_DEFAULTS} fields may be configured; {} were given.",
+                entries.len()
+            ),
+            "too_long",
+        )]);
     }
     let schemas = PropertySchemas::new(input_schema).map_err(|SchemaError::Invalid(reason)| {
         vec![FieldError::new(
@@ -301,6 +315,30 @@ mod tests {
 
     fn loc(segments: &[&str]) -> Vec<String> {
         segments.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn more_entries_than_the_cap_is_one_problem_before_any_other_work() {
+        let properties: Map<String, Value> = (0..=MAX_INPUT_DEFAULTS)
+            .map(|index| (format!("f{index}"), json!({"type": "string"})))
+            .collect();
+        let wide = json!({"type": "object", "properties": properties});
+        let too_many: Map<String, Value> = (0..=MAX_INPUT_DEFAULTS)
+            .map(|index| (format!("f{index}"), json!({"value": "v"})))
+            .collect();
+        let found = errors(Value::Object(too_many.clone()), &wide);
+        assert_eq!(locs(&found), vec![(loc(&[]), "too_long")]);
+        assert!(
+            found[0].msg.contains("At most 1000 fields"),
+            "{}",
+            found[0].msg
+        );
+        let at_the_cap: Map<String, Value> =
+            too_many.into_iter().take(MAX_INPUT_DEFAULTS).collect();
+        assert_eq!(
+            parse_input_defaults(&Value::Object(at_the_cap), &wide).map(|d| d.len()),
+            Ok(MAX_INPUT_DEFAULTS)
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use feather_domain::catalog::{UpstreamTool, check_catalog};
+
+use crate::blocking::off_runtime;
 use feather_domain::slug::{first_free_slug, humanize, tool_slug};
 use feather_store::{CatalogTool, now};
 use uuid::Uuid;
@@ -18,9 +20,11 @@ impl Service {
         &self,
         organization_id: Uuid,
         connection_id: Uuid,
-        mut upstream: Vec<UpstreamTool>,
+        upstream: Vec<UpstreamTool>,
     ) -> ServiceResult<()> {
-        check_catalog(&upstream)
+        // Compiling every schema of a large catalog is CPU work: off the async runtime.
+        let mut upstream = off_runtime(move || check_catalog(&upstream).map(|()| upstream))
+            .await
             .map_err(|error| UpstreamError::new(UpstreamErrorKind::InvalidCatalog, error.0))?;
         let connection = self
             .store

@@ -10,6 +10,7 @@ use feather_store::{Connection, Created, Patch, ToolConfigPatch, ToolView, now};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::blocking::off_runtime;
 use crate::error::located_under;
 use crate::{ConnectionToolView, ConnectionView, Service, ServiceError, ServiceResult};
 
@@ -223,7 +224,8 @@ impl Service {
         let input_defaults = match input.input_defaults {
             Patch::Unchanged => Patch::Unchanged,
             Patch::Clear => Patch::Clear,
-            Patch::Set(raw) => match parse_input_defaults(&raw, &tool.input_schema) {
+            Patch::Set(raw) => match validated_input_defaults(raw, tool.input_schema.clone()).await
+            {
                 Ok(defaults) => Patch::Set(defaults),
                 Err(found) => {
                     problems.extend(located_under("input_defaults", found));
@@ -269,4 +271,12 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("connection"))
     }
+}
+
+/// [`parse_input_defaults`], off the async runtime: a large schema makes it costly.
+async fn validated_input_defaults(
+    raw: Value,
+    input_schema: Value,
+) -> Result<feather_domain::input_config::InputDefaults, Vec<FieldError>> {
+    off_runtime(move || parse_input_defaults(&raw, &input_schema)).await
 }

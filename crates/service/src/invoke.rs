@@ -8,10 +8,11 @@ use feather_domain::input_config::FieldError;
 use feather_domain::integration::{ConnectionStatus, Vendor};
 use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
 use feather_domain::schema::CompiledSchema;
-use feather_store::{Invocation as InvocationRecord, Tool, now};
+use feather_store::{Invocation as InvocationRecord, now};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::blocking::off_runtime;
 use crate::error::located_under;
 use crate::{Service, ServiceError, ServiceResult, UpstreamErrorKind};
 
@@ -82,7 +83,11 @@ impl Service {
         }
 
         let arguments = merge_arguments(tool.input_defaults.as_ref(), &request.input);
-        validate_arguments(&tool, &arguments)?;
+        {
+            let (slug, schema) = (tool.slug.clone(), tool.input_schema.clone());
+            let candidate = Value::Object(arguments.clone());
+            off_runtime(move || validate_arguments(&slug, &schema, &candidate)).await?;
+        }
 
         let target = self.mcp_target(&connection).await?;
         let started_at = now();
@@ -139,15 +144,11 @@ fn unavailable(slug: &str, why: &str) -> ServiceError {
 }
 
 /// The merged arguments must satisfy the tool's input schema; each violation is reported
-/// at its place under `input`.
-fn validate_arguments(tool: &Tool, arguments: &Map<String, Value>) -> ServiceResult<()> {
-    let schema = CompiledSchema::compile(&tool.input_schema).map_err(|error| {
-        unavailable(
-            &tool.slug,
-            &format!("its input schema is invalid ({error})"),
-        )
-    })?;
-    let violations = schema.errors(&Value::Object(arguments.clone()));
+/// at its place under `input`. CPU work for a large schema: run off the runtime.
+fn validate_arguments(slug: &str, input_schema: &Value, arguments: &Value) -> ServiceResult<()> {
+    let schema = CompiledSchema::compile(input_schema)
+        .map_err(|error| unavailable(slug, &format!("its input schema is invalid ({error})")))?;
+    let violations = schema.errors(arguments);
     if violations.is_empty() {
         return Ok(());
     }

@@ -3,6 +3,7 @@
 //! holds the rules; the store holds the data; MCP servers are reached through the
 //! [`McpGateway`] port, which the vendors crate implements.
 
+mod blocking;
 mod catalog;
 mod connections;
 mod custom_mcp;
