@@ -71,6 +71,39 @@ pub struct McpCredentials {
     pub api_key: Option<ApiKeyCredential>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+    /// The server URL as given, when it has a query or fragment: a query may carry a key
+    /// (`?api_key=…`), so the listing shows [`redacted_url`] and the real one is sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+}
+
+/// `url` with every query value and the fragment replaced by `…` (`?key=…&flag=…`; a
+/// query segment without `=` becomes `…` whole), fit for a response or a log line. The
+/// rest (scheme, host, port, path) is kept: it says which server is meant.
+pub fn redacted_url(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((before, _)) => (before, Some("…")),
+        None => (url, None),
+    };
+    let mut redacted = match before_fragment.split_once('?') {
+        Some((base, query)) => {
+            let segments: Vec<String> = query
+                .split('&')
+                .map(|segment| match segment.split_once('=') {
+                    Some((name, _)) => format!("{name}=…"),
+                    None if segment.is_empty() => String::new(),
+                    None => "…".to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", segments.join("&"))
+        }
+        None => before_fragment.to_owned(),
+    };
+    if let Some(fragment) = fragment {
+        redacted.push('#');
+        redacted.push_str(fragment);
+    }
+    redacted
 }
 
 /// An API key and the header it travels in.
@@ -105,6 +138,7 @@ impl std::fmt::Debug for McpCredentials {
                     .map(|(name, _)| name)
                     .collect::<Vec<_>>(),
             )
+            .field("server_url", &self.server_url.as_deref().map(redacted_url))
             .finish()
     }
 }
@@ -137,7 +171,10 @@ impl CustomMcpConfig {
     /// the names of the headers that carry them.
     pub fn public_metadata(&self) -> Map<String, Value> {
         let mut metadata = Map::new();
-        metadata.insert("server_url".to_owned(), json!(self.server_url));
+        metadata.insert(
+            "server_url".to_owned(),
+            json!(redacted_url(&self.server_url)),
+        );
         metadata.insert("transport".to_owned(), json!(self.transport));
         metadata.insert("auth_type".to_owned(), json!(self.credentials.auth_type()));
         if let Some(api_key) = &self.credentials.api_key {
@@ -191,7 +228,10 @@ pub fn validate_custom_mcp(request: &CustomMcpRequest) -> Result<CustomMcpConfig
             None
         }
     };
-    let credentials = credentials(request, &mut problems);
+    let mut credentials = credentials(request, &mut problems);
+    if redacted_url(server_url) != server_url {
+        credentials.server_url = Some(server_url.to_owned());
+    }
     match (nickname, transport, problems.is_empty()) {
         (Some(nickname), Some(transport), true) => Ok(CustomMcpConfig {
             nickname,
@@ -538,11 +578,53 @@ mod tests {
             bearer_token: Some("t".to_owned()),
             api_key: None,
             headers: vec![("X-A".to_owned(), "1".to_owned())],
+            server_url: Some("https://h/mcp?k=v".to_owned()),
         };
         let sealed = serde_json::to_vec(&credentials).expect("json");
         assert_eq!(
             serde_json::from_slice::<McpCredentials>(&sealed).expect("json"),
             credentials
         );
+    }
+
+    #[test]
+    fn query_values_and_fragments_are_redacted_and_the_rest_kept() {
+        let cases = [
+            ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
+            ("https://h/mcp?api_key=s3cret", "https://h/mcp?api_key=…"),
+            ("https://h/mcp?a=1&b=&token", "https://h/mcp?a=…&b=…&…"),
+            ("https://h:8443/p?k=v#frag=s3cret", "https://h:8443/p?k=…#…"),
+            ("https://h/p#only", "https://h/p#…"),
+            ("https://h/p?", "https://h/p?"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(redacted_url(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_url_with_a_query_is_shown_redacted_and_sealed_whole() {
+        let config = validate_custom_mcp(&CustomMcpRequest {
+            nickname: "Keyed".to_owned(),
+            server_url: "https://mcp.example.com/mcp?api_key=s3cret".to_owned(),
+            ..CustomMcpRequest::default()
+        })
+        .expect("valid");
+        assert_eq!(
+            config.public_metadata()["server_url"],
+            "https://mcp.example.com/mcp?api_key=…"
+        );
+        assert_eq!(
+            config.credentials.server_url.as_deref(),
+            Some("https://mcp.example.com/mcp?api_key=s3cret")
+        );
+        assert!(!format!("{:?}", config.credentials).contains("s3cret"));
+        let plain = validate_custom_mcp(&CustomMcpRequest {
+            nickname: "Plain".to_owned(),
+            server_url: "https://mcp.example.com/mcp".to_owned(),
+            ..CustomMcpRequest::default()
+        })
+        .expect("valid");
+        assert_eq!(plain.credentials.server_url, None);
     }
 }

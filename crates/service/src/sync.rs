@@ -156,7 +156,8 @@ impl Service {
             None => McpCredentials::default(),
         };
         Ok(McpTarget {
-            server_url,
+            // The URL as given, when its query is sealed (the metadata shows it redacted).
+            server_url: credentials.server_url.clone().unwrap_or(server_url),
             transport,
             headers: credentials.request_headers(),
         })

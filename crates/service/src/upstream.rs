@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use feather_domain::catalog::UpstreamTool;
-use feather_domain::custom_mcp::McpTransportKind;
+use feather_domain::custom_mcp::{McpTransportKind, redacted_url};
 use feather_domain::text::{is_storable, storable_lossy};
 use serde_json::{Map, Value};
 
@@ -18,7 +18,7 @@ pub struct McpTarget {
 impl std::fmt::Debug for McpTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpTarget")
-            .field("server_url", &self.server_url)
+            .field("server_url", &redacted_url(&self.server_url))
             .field("transport", &self.transport)
             .field(
                 "headers",

@@ -399,7 +399,8 @@ async fn credentials_reach_the_server_but_are_never_shown_logged_or_stored_in_cl
     const TOKEN: &str = "tok-5ecret-bearer-value";
     const API_KEY: &str = "key-5ecret-api-value";
     const TENANT: &str = "tenant-5ecret-header-value";
-    let secrets = [TOKEN, API_KEY, TENANT];
+    const QUERY_KEY: &str = "query-5ecret-key-value";
+    let secrets = [TOKEN, API_KEY, TENANT, QUERY_KEY];
     let logs = CapturedLogs::start();
     let app = TestApp::new().await;
     // A server that records what it receives and rejects everything.
@@ -413,9 +414,13 @@ async fn credentials_reach_the_server_but_are_never_shown_logged_or_stored_in_cl
         "nickname": "Api key", "server_url": server.url(), "transport": "streamable_http",
         "auth_type": "api_key", "api_key": API_KEY, "api_key_header": "X-Secret-Key"
     });
+    let query_body = json!({
+        "nickname": "Query key", "server_url": format!("{}?api_key={QUERY_KEY}&v=2", server.url()),
+        "transport": "streamable_http"
+    });
     let mut responses = Vec::new();
     let mut connections = Vec::new();
-    for body in [bearer_body, api_key_body] {
+    for body in [bearer_body, api_key_body, query_body] {
         let response = app.post_json(CUSTOM_MCP, body).await;
         let created = response.expect(StatusCode::CREATED);
         responses.push(response.text());
@@ -435,6 +440,12 @@ async fn credentials_reach_the_server_but_are_never_shown_logged_or_stored_in_cl
     assert!(carrying("authorization", &format!("Bearer {TOKEN}")));
     assert!(carrying("x-tenant", TENANT));
     assert!(carrying("x-secret-key", API_KEY));
+    let query = format!("api_key={QUERY_KEY}&v=2");
+    assert!(
+        server.queries().contains(&Some(query)),
+        "{:?}",
+        server.queries()
+    );
 
     // The API never shows them; the listing names the headers only.
     let listing = app.get(LISTING).await;
@@ -446,6 +457,10 @@ async fn credentials_reach_the_server_but_are_never_shown_logged_or_stored_in_cl
     );
     assert_eq!(shown[1]["metadata"]["auth_type"], "api_key");
     assert_eq!(shown[1]["metadata"]["api_key_header"], "X-Secret-Key");
+    assert_eq!(
+        shown[2]["metadata"]["server_url"],
+        format!("{}?api_key=…&v=…", server.url())
+    );
     let mut pages = vec![listing.text()];
     pages.extend(responses);
     for connection in &connections {

@@ -984,6 +984,8 @@ pub struct FakeMcp {
 struct FakeState {
     upstream: Arc<Mutex<Upstream>>,
     seen: Arc<Mutex<Vec<HeaderMap>>>,
+    /// The query string of every request, in order.
+    queries: Arc<Mutex<Vec<Option<String>>>>,
     stop: CancellationToken,
 }
 
@@ -996,6 +998,7 @@ impl FakeMcp {
         let state = FakeState {
             upstream: Arc::new(Mutex::new(upstream)),
             seen: Arc::default(),
+            queries: Arc::default(),
             stop: CancellationToken::new(),
         };
         let app = Router::new()
@@ -1033,6 +1036,15 @@ impl FakeMcp {
             .clone()
     }
 
+    /// The query string of every request received so far.
+    pub fn queries(&self) -> Vec<Option<String>> {
+        self.state
+            .queries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Releases hanging requests and stops the server.
     pub async fn stop(self) {
         self.state.stop.cancel();
@@ -1051,6 +1063,7 @@ impl FakeMcp {
 async fn fake_mcp(
     State(state): State<FakeState>,
     method: Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -1059,6 +1072,11 @@ async fn fake_mcp(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(headers.clone());
+    state
+        .queries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(uri.query().map(str::to_owned));
     let upstream = state
         .upstream
         .lock()
