@@ -79,7 +79,12 @@ impl StoreArgs {
                 .context("could not open the database named by --database-url"),
             None => {
                 let data_dir = self.data_dir();
-                std::fs::create_dir_all(&data_dir).with_context(|| {
+                // Private to its owner: it holds the database and, perhaps, the key file.
+                let mut directory = std::fs::DirBuilder::new();
+                directory.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut directory, 0o700);
+                directory.create(&data_dir).with_context(|| {
                     format!("could not create the data directory {}", data_dir.display())
                 })?;
                 let path = data_dir.join("feather.db");

@@ -136,6 +136,7 @@ impl Store {
     }
 
     async fn open_sqlite(options: SqliteConnectOptions) -> StoreResult<Store> {
+        create_private_file(options.get_filename())?;
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -197,6 +198,23 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)
     }
+}
+
+/// Creates the database file, if it does not exist yet, readable and writable by its
+/// owner only: it holds API key hashes and sealed credentials. SQLite gives the `-wal` and
+/// `-shm` files it creates beside it the database file's permissions.
+fn create_private_file(path: &Path) -> StoreResult<()> {
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|error| StoreError::from(sqlx::Error::Io(error)))
 }
 
 /// The current time at the precision both backends store (microseconds), so a value read

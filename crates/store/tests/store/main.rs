@@ -38,6 +38,7 @@ mod api_keys;
 mod connections;
 mod derived_views;
 mod explain;
+mod files;
 mod fixtures;
 mod invocations;
 mod jobs;
