@@ -204,6 +204,9 @@ impl McpClient {
         session: &Session,
         deadline: Instant,
     ) -> Result<Vec<UpstreamTool>, McpError> {
+        if !session.offers_tools() {
+            return Ok(Vec::new());
+        }
         let mut listed = Vec::new();
         let mut listed_bytes = 0usize;
         let mut cursor = None;

@@ -531,12 +531,17 @@ async fn a_server_that_redirects_to_a_refused_address_fails_the_sync_without_fol
         server.answer(Upstream::RedirectsTo(location.to_owned()));
         let (outcome, _) = app.sync_now(&connection).await;
         assert!(
-            !matches!(outcome, SyncOutcome::Synced),
-            "{location}: {outcome:?}"
+            matches!(outcome, SyncOutcome::Permanent(_)),
+            "a refused address needs someone to act, not a retry: {location}: {outcome:?}"
         );
         let failed = app.connection(&connection).await;
         assert_eq!(failed["tools_status"], "failed", "{location}");
         assert_sync_error(&failed, why);
+        let message = failed["metadata"]["tools_sync_error"]["message"].to_string();
+        assert!(
+            !message.contains("HTTP 307"),
+            "the refusal, not the redirect: {message}"
+        );
         assert_eq!(failed["tools"], synced["tools"], "{location}");
     }
     server.stop().await;

@@ -122,8 +122,8 @@ async fn mcp_demo_tool_errors_are_answers_and_unknown_tools_are_errors() {
             .await
             .expect_err("unknown tool");
         assert!(
-            matches!(error, McpError::Protocol(_)),
-            "{endpoint:?}: {error:?}"
+            matches!(error, McpError::Rpc { code: -32602, .. }),
+            "the server's own refusal, with its code: {endpoint:?}: {error:?}"
         );
     }
     demo.shutdown().await;

@@ -49,6 +49,15 @@ pub enum McpError {
     /// type, unexpected status, stream closed mid-answer, endless pagination, …).
     #[error("The MCP server's answer could not be used: {0}.")]
     Protocol(String),
+    /// The server answered the request with a JSON-RPC error: its own refusal (an
+    /// unknown tool, invalid arguments, a failure inside the tool), with its code and
+    /// message (control characters removed, at most 200 characters).
+    #[error("The MCP server answered with JSON-RPC error {code} while {during}: {message}.")]
+    Rpc {
+        during: &'static str,
+        code: i32,
+        message: String,
+    },
     /// One answer of the server exceeded the configured size limit.
     #[error("The MCP server sent an answer larger than the allowed size.")]
     TooLarge,
@@ -143,10 +152,11 @@ pub(super) fn from_initialize(
                 McpError::Protocol("it closed the connection during the handshake".into())
             })
         }
-        ClientInitializeError::JsonRpcError(data) => McpError::Protocol(format!(
-            "it refused the handshake with {}",
-            rpc_error(&data)
-        )),
+        ClientInitializeError::JsonRpcError(data) => McpError::Rpc {
+            during,
+            code: data.code.0,
+            message: printable(&data.message),
+        },
         ClientInitializeError::NoCompatibleProtocolVersion { .. } => {
             McpError::Protocol("it supports no MCP protocol version this service speaks".into())
         }
@@ -165,10 +175,11 @@ pub(super) fn from_service(
         ServiceError::TransportClosed => failure.recorded(during).unwrap_or_else(|| {
             McpError::Protocol(format!("it closed the connection while {during}"))
         }),
-        ServiceError::McpError(data) => McpError::Protocol(format!(
-            "it answered with {} while {during}",
-            rpc_error(&data)
-        )),
+        ServiceError::McpError(data) => McpError::Rpc {
+            during,
+            code: data.code.0,
+            message: printable(&data.message),
+        },
         ServiceError::Timeout { .. } => McpError::Timeout { during },
         ServiceError::UnexpectedResponse => McpError::Protocol(format!(
             "its answer while {during} is not the expected result"
@@ -304,14 +315,13 @@ fn is_event_too_large(error: &(dyn StdError + 'static)) -> bool {
 
 /// "JSON-RPC error -32602 (Unknown tool: x)": the server's own words help the operator,
 /// so they are kept, shortened and without control characters.
-fn rpc_error(data: &rmcp::model::ErrorData) -> String {
-    let message: String = data
-        .message
+/// A server's message fit for a sentence: no control characters, at most 200 characters.
+fn printable(message: &str) -> String {
+    message
         .chars()
         .filter(|c| !c.is_control())
         .take(200)
-        .collect();
-    format!("JSON-RPC error {} ({message})", data.code.0)
+        .collect()
 }
 
 /// The refusal, and what to configure instead: the transport defaults to `sse`, so a

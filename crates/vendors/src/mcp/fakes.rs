@@ -51,6 +51,10 @@ pub(super) enum Fault {
     HugeList { sse: bool },
     /// A listed tool lacks its `inputSchema`.
     ToolWithoutSchema,
+    /// The handshake declares no `tools` capability; `tools/list` is "method not found".
+    NoToolsCapability,
+    /// `tools/call` is answered with a JSON-RPC error (-32602, "Unknown tool: …").
+    RpcErrorOnCall,
     /// Legacy only: the endpoint event names another origin.
     ForeignEndpoint,
 }
@@ -213,11 +217,18 @@ fn reply(fault: Fault, request: &Value) -> Reply {
         Some("initialize") if fault == Fault::HangOnInit => return Reply::Hang,
         Some("initialize") => json!({
             "protocolVersion": "2025-06-18",
-            "capabilities": {"tools": {}},
+            "capabilities": if fault == Fault::NoToolsCapability { json!({}) } else { json!({"tools": {}}) },
             "serverInfo": {"name": "fake", "version": "1"}
         }),
-        Some("tools/list") => return list_reply(fault, &id, cursor(request)),
+        Some("tools/list") if fault != Fault::NoToolsCapability => {
+            return list_reply(fault, &id, cursor(request));
+        }
         Some("tools/call") if fault == Fault::HangOnCall => return Reply::Hang,
+        Some("tools/call") if fault == Fault::RpcErrorOnCall => {
+            return message(json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32602, "message": "Unknown tool: \u{7}nope"
+            }}));
+        }
         Some("tools/call") => json!({
             "content": [{"type": "text", "text": "ok"}],
             "structuredContent": {"echo": request["params"]["arguments"]},

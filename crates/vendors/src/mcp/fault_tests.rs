@@ -104,6 +104,40 @@ async fn mcp_lists_every_page_and_sends_the_headers() {
 }
 
 #[tokio::test]
+async fn mcp_a_server_without_the_tools_capability_has_no_tools() {
+    for transport in BOTH {
+        let tools = list_with(transport, Fault::NoToolsCapability).await;
+        assert_eq!(tools, Ok(Vec::new()), "{transport:?}");
+    }
+}
+
+#[tokio::test]
+async fn mcp_a_json_rpc_error_from_a_tool_call_is_the_servers_own_answer() {
+    for transport in BOTH {
+        let fake = fake(transport, Fault::RpcErrorOnCall).await;
+        let error = client(limits())
+            .call_tool(&endpoint(&fake, transport), "nope", Default::default())
+            .await
+            .expect_err("refused");
+        fake.stop().await;
+        assert_eq!(
+            error,
+            McpError::Rpc {
+                during: "calling the tool",
+                code: -32602,
+                message: "Unknown tool: nope".into(),
+            },
+            "{transport:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "The MCP server answered with JSON-RPC error -32602 while calling the tool: \
+             Unknown tool: nope."
+        );
+    }
+}
+
+#[tokio::test]
 async fn mcp_call_tool_returns_the_result_json() {
     for transport in BOTH {
         let fake = fake(transport, Fault::None).await;

@@ -71,6 +71,15 @@ impl Session {
         }
     }
 
+    /// Whether the server declared the `tools` capability in its handshake: one without
+    /// it has no tools to list (and may answer `tools/list` with "method not found").
+    pub(super) fn offers_tools(&self) -> bool {
+        self.service
+            .peer()
+            .peer_info()
+            .is_some_and(|info| info.capabilities.tools.is_some())
+    }
+
     /// The raw `result` of one `tools/list` request. Sent without rmcp's typed helper,
     /// which rejects a whole page for one tool it cannot type (see `tools`).
     pub(super) async fn list_tools_page(&self, cursor: Option<String>) -> Result<Value, McpError> {
