@@ -100,9 +100,11 @@ impl StoreArgs {
 #[derive(Debug, Args)]
 pub struct UpstreamArgs {
     /// Base64 of the 32-byte key that seals stored credentials (`secrets generate-key`
-    /// makes one). Without it: on SQLite, a key generated once into the data directory;
-    /// on PostgreSQL, required unless `--data-dir` names where its key file is kept.
-    /// Every replica must share the same key.
+    /// makes one), or several such keys, comma-separated: the first seals, every one
+    /// opens (for a rotation). Without it: on SQLite, a key generated once into the data
+    /// directory (never over stored credentials); on PostgreSQL, required unless
+    /// `--data-dir` names where its key file is kept. Every replica must open what any
+    /// other seals.
     #[arg(
         long,
         env = "FEATHER_SECRET_KEY",
@@ -223,6 +225,18 @@ pub enum OrgsCommand {
 pub enum SecretsCommand {
     /// Print a new random key for `FEATHER_SECRET_KEY` (nothing is stored or changed).
     GenerateKey,
+    /// Re-seal every stored credential with the first key of `FEATHER_SECRET_KEY`, while
+    /// replicas keep serving, and print the counts; fails when any could not be opened.
+    Rotate {
+        /// Delete the credentials that no configured key opens (their key is lost for
+        /// good) and mark their connections to be connected again.
+        #[arg(long)]
+        forget_unopenable: bool,
+        /// Print one JSON line: {"key_id", "resealed", "already_current", "unopenable",
+        /// "forgotten", "changed_meanwhile"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

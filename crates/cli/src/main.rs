@@ -5,13 +5,14 @@ mod app;
 mod cli;
 mod demo;
 mod secret_key;
+mod secrets;
 mod serve;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, SecretsCommand};
+use crate::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,9 +38,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Orgs(command) => admin::orgs(&cli.store, command).await,
         Command::ApiKeys(command) => admin::api_keys(&cli.store, command).await,
-        Command::Secrets(SecretsCommand::GenerateKey) => {
-            println!("{}", secret_key::generate());
-            Ok(())
-        }
+        Command::Secrets(command) => secrets::run(&cli.store, &cli.upstream, command).await,
     }
 }

@@ -14,6 +14,7 @@ mod invocations;
 mod jobs;
 mod model;
 mod organizations;
+mod secrets;
 mod tools;
 
 #[cfg(feature = "testing")]
@@ -33,6 +34,7 @@ pub use error::StoreError;
 pub use invocations::Invocation;
 pub use jobs::{Job, JobKind};
 pub use model::*;
+pub use secrets::{SealedByKey, SealedSecret, SealedWith};
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -44,4 +44,5 @@ mod invocations;
 mod jobs;
 mod listing_version;
 mod organizations;
+mod secrets;
 mod tools;
