@@ -57,6 +57,8 @@ pub async fn api_keys(store: &StoreArgs, command: ApiKeysCommand) -> anyhow::Res
             let created = service
                 .create_api_key(
                     org,
+                    // The operator's command: any key may be made.
+                    feather_domain::api_key::Grants::EVERYTHING,
                     NewApiKeyInput {
                         name,
                         ..NewApiKeyInput::default()

@@ -1,8 +1,10 @@
 //! Authentication: the caller's organization, from `x-api-key` or `Authorization: Bearer`.
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use feather_domain::api_key::{Grants, Scope};
 use feather_service::Principal;
 
 use crate::AppState;
@@ -18,6 +20,34 @@ impl Caller {
     pub fn organization_id(&self) -> uuid::Uuid {
         self.0.organization_id
     }
+
+    pub fn grants(&self) -> Grants {
+        self.0.grants
+    }
+}
+
+/// The scope a request needs: keys for the key endpoints, invoke for tool calls, read for
+/// every other read, write for every other change.
+fn required_scope(method: &Method, path: &str) -> Scope {
+    if path.starts_with("/v1/identity/api-keys") {
+        Scope::Keys
+    } else if path.ends_with("/test-mcp-call") || path.ends_with("/test-invoke") {
+        Scope::Invoke
+    } else if method == Method::GET || method == Method::HEAD {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
+}
+
+/// Why the key's scopes refuse the request, in a sentence naming what it lacks.
+fn refusal(grants: Grants, needed: Scope) -> ApiError {
+    let held: Vec<&str> = grants.scopes().into_iter().map(Scope::as_str).collect();
+    ApiError::Forbidden(format!(
+        "This API key's scopes ({}) do not allow this request: it needs the `{}` scope.",
+        held.join(", "),
+        needed.as_str()
+    ))
 }
 
 /// The key the request presents: `x-api-key` wins over a bearer token. A header that is
@@ -46,11 +76,57 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = presented_key(parts).map_err(ApiError::Unauthorized)?;
-        state
+        let principal = state
             .service
             .authenticate(key)
             .await?
-            .map(Caller)
-            .ok_or(ApiError::Unauthorized(Unauthenticated::Rejected))
+            .ok_or(ApiError::Unauthorized(Unauthenticated::Rejected))?;
+        let needed = required_scope(&parts.method, parts.uri.path());
+        if !principal.grants.allows(needed) {
+            return Err(refusal(principal.grants, needed));
+        }
+        Ok(Caller(principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_request_needs_the_scope_of_what_it_does() {
+        let connection = "/v1/integrations/connections/0190";
+        let cases = [
+            (Method::GET, "/v1/integrations/connections", Scope::Read),
+            (Method::GET, "/v1/integrations", Scope::Read),
+            (Method::PATCH, connection, Scope::Write),
+            (Method::DELETE, connection, Scope::Write),
+            (
+                Method::POST,
+                "/v1/integrations/connections/custom-mcp",
+                Scope::Write,
+            ),
+            (
+                Method::POST,
+                "/v1/integrations/connections/0190/refresh-tools",
+                Scope::Write,
+            ),
+            (
+                Method::POST,
+                "/v1/integrations/connections/0190/test-mcp-call",
+                Scope::Invoke,
+            ),
+            (
+                Method::POST,
+                "/v1/integrations/connections/0190/test-invoke",
+                Scope::Invoke,
+            ),
+            (Method::GET, "/v1/identity/api-keys", Scope::Keys),
+            (Method::POST, "/v1/identity/api-keys", Scope::Keys),
+            (Method::DELETE, "/v1/identity/api-keys/0190", Scope::Keys),
+        ];
+        for (method, path, scope) in cases {
+            assert_eq!(required_scope(&method, path), scope, "{method} {path}");
+        }
     }
 }

@@ -52,6 +52,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("authentication required")]
     Unauthorized(Unauthenticated),
+    /// The key is valid but its scopes do not allow the request (403 `forbidden`).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -146,6 +149,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::LimitReached(_) => (StatusCode::CONFLICT, "limit_reached"),
@@ -208,6 +212,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(message)
             | ApiError::Conflict(message)
             | ApiError::LimitReached(message)
+            | ApiError::Forbidden(message)
             | ApiError::ToolUnavailable(message)
             | ApiError::Upstream(message) => error_body(status, code, message),
             ApiError::Overloaded => {
@@ -242,6 +247,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Conflict(message) => ApiError::Conflict(message),
             ServiceError::LimitReached(message) => ApiError::LimitReached(message),
+            ServiceError::Forbidden(message) => ApiError::Forbidden(message),
             ServiceError::ConnectionNotActive(message) => {
                 ApiError::invalid(&["path", "connection_id"], message, "connection_not_active")
             }

@@ -20,6 +20,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state and retrying as-is will not help.
     #[error("{0}")]
     Conflict(String),
+    /// The caller's key may not do this (its scopes).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request would pass a limit of this server (e.g. connections per organization);
     /// the message names the limit and what to do.
     #[error("{0}")]

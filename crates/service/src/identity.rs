@@ -1,6 +1,7 @@
 //! Organizations and API keys: creation, revocation, and authenticating a presented key.
 
 use chrono::{DateTime, Duration, Utc};
+use feather_domain::api_key::{Grants, Scope};
 use feather_domain::input_config::FieldError;
 use feather_domain::slug::is_single_line_text;
 use feather_store::{ApiKey, NewApiKey, Organization, now};
@@ -19,16 +20,16 @@ const KEY_RANDOM_CHARS: usize = 40;
 const KEY_PREFIX_CHARS: usize = 12;
 const KEY_NAME_MAX_CHARS: usize = 255;
 const MAX_SCOPES: usize = 50;
-const SCOPE_MAX_CHARS: usize = 100;
 /// `last_used_at` is written at most this often per key, so that authenticating a request
 /// is a read and not a write.
 const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 
-/// The organization a request acts for, and the key that proved it.
+/// The organization a request acts for, the key that proved it, and what it may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub organization_id: Uuid,
     pub key_id: Uuid,
+    pub grants: Grants,
 }
 
 /// A new key: the stored record and the plain-text key, which exists only in this value.
@@ -96,16 +97,16 @@ fn key_input_problems(
         ));
     }
     for (index, scope) in scopes.iter().enumerate() {
-        if scope.is_empty()
-            || scope.chars().count() > SCOPE_MAX_CHARS
-            || !is_single_line_text(scope)
-        {
+        if Scope::parse(scope).is_none() {
+            let known: Vec<&str> = Scope::ALL.iter().map(|scope| scope.as_str()).collect();
             problems.push(problem(
                 vec!["scopes".into(), index.to_string()],
                 format!(
-                    "A scope must be 1 to {SCOPE_MAX_CHARS} characters without control characters."
+                    "Unknown scope {:?}: the scopes are {}.",
+                    scope.chars().take(100).collect::<String>(),
+                    known.join(", ")
                 ),
-                "value_error",
+                "enum",
             ));
         }
     }
@@ -155,6 +156,7 @@ impl Service {
         let key = self
             .create_api_key(
                 organization.id,
+                Grants::EVERYTHING,
                 NewApiKeyInput {
                     name: "Initial key".to_owned(),
                     ..NewApiKeyInput::default()
@@ -164,9 +166,12 @@ impl Service {
         Ok((organization, key))
     }
 
+    /// Creates a key for the organization. `creator` is what the key asking may do: it can
+    /// mint only keys that do no more (an operator's command grants everything).
     pub async fn create_api_key(
         &self,
         organization_id: Uuid,
+        creator: Grants,
         input: NewApiKeyInput,
     ) -> ServiceResult<CreatedApiKey> {
         let name = input.name.trim();
@@ -174,6 +179,20 @@ impl Service {
         let problems = key_input_problems(name, &input.scopes, input.expires_at, created_at);
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
+        }
+        let requested = Grants::of(&input.scopes);
+        if !creator.covers(requested) {
+            let missing: Vec<&str> = requested
+                .scopes()
+                .into_iter()
+                .filter(|scope| !creator.allows(*scope))
+                .map(Scope::as_str)
+                .collect();
+            return Err(ServiceError::Forbidden(format!(
+                "This API key cannot create a key that may do more than itself: it lacks {} \
+                 (a key without scopes may do everything).",
+                missing.join(", ")
+            )));
         }
         let plain_text_key = generate_key();
         let key = self
@@ -239,6 +258,7 @@ impl Service {
         let principal = Principal {
             organization_id: key.organization_id,
             key_id: key.id,
+            grants: Grants::of(&key.scopes),
         };
         self.keys.insert(key_hash, principal);
         Ok(Some(principal))
@@ -279,7 +299,7 @@ mod tests {
     #[test]
     fn every_problem_with_a_new_key_is_reported() {
         let now = now();
-        let scopes = vec!["ok".to_owned(), String::new(), "nul\0".to_owned()];
+        let scopes = vec!["read".to_owned(), String::new(), "admin".to_owned()];
         let problems = key_input_problems("", &scopes, Some(now), now);
         let locs: Vec<Vec<String>> = problems.into_iter().map(|p| p.loc).collect();
         assert_eq!(
@@ -296,7 +316,7 @@ mod tests {
     #[test]
     fn a_valid_new_key_has_no_problems() {
         let now = now();
-        let scopes = vec!["integrations:read".to_owned()];
+        let scopes = vec!["read".to_owned(), "invoke".to_owned()];
         let expiry = Some(now + Duration::days(30));
         assert!(key_input_problems("ci", &scopes, expiry, now).is_empty());
         assert!(!key_input_problems("a\nb", &[], None, now).is_empty());

@@ -53,6 +53,7 @@ mod tests {
 
     fn principal() -> Principal {
         Principal {
+            grants: feather_domain::api_key::Grants::EVERYTHING,
             organization_id: Uuid::now_v7(),
             key_id: Uuid::now_v7(),
         }

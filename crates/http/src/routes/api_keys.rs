@@ -84,6 +84,7 @@ pub(super) struct KeyPath {
         (status = 200, description = "Successful Response", body = Vec<ApiKeyResponse>),
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -110,6 +111,7 @@ pub(super) async fn list_api_keys(
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -125,6 +127,7 @@ pub(super) async fn create_api_key(
         .service
         .create_api_key(
             caller.organization_id(),
+            caller.grants(),
             NewApiKeyInput {
                 name: body.name,
                 scopes: body.scopes,
@@ -154,6 +157,7 @@ pub(super) async fn create_api_key(
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

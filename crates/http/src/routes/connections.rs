@@ -106,6 +106,7 @@ pub struct ConnectionPatchRequest {
         (status = 200, description = "Successful Response", body = Vec<ConnectionResponse>),
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 401, description = "Authentication required", body = ErrorResponse),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("APIKeyHeader" = [])),
 )]
@@ -168,6 +169,7 @@ fn serialized(value: &impl Serialize) -> Result<Tagged, ApiError> {
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -198,6 +200,7 @@ pub(super) async fn get_connection(
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -231,6 +234,7 @@ pub(super) async fn update_connection(
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -260,6 +264,7 @@ pub(super) async fn delete_connection(
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

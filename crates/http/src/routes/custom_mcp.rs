@@ -104,6 +104,7 @@ pub struct CustomMcpConnectResponse {
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 409, description = "The organization has the most connections allowed (`limit_reached`)", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

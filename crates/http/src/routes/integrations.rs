@@ -34,6 +34,7 @@ pub struct IntegrationSummary {
         (status = 200, description = "Successful Response", body = Vec<IntegrationSummary>),
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 400, description = "Bad request", body = ErrorResponse),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

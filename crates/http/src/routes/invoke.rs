@@ -73,6 +73,7 @@ pub struct ConnectionTestInvokeResponse {
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 502, description = "The upstream server failed", body = ErrorResponse),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -103,6 +104,7 @@ pub(super) async fn test_mcp_call(
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 502, description = "The upstream server failed", body = ErrorResponse),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

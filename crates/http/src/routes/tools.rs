@@ -135,6 +135,7 @@ pub(super) struct ToolPath {
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -170,6 +171,7 @@ pub(super) async fn set_all_tools_enabled(
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
+        (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

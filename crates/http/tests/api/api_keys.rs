@@ -3,7 +3,9 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{API_KEYS, Auth, LISTING, TestApp, as_array, keys, set, timestamp, uuid};
+use crate::support::{
+    API_KEYS, Auth, LISTING, TestApp, as_array, catalog, keys, set, timestamp, uuid,
+};
 
 const KEY_FIELDS: &[&str] = &[
     "id",
@@ -36,7 +38,7 @@ async fn create_api_key_shows_the_key_once_and_it_authenticates() {
     let created = app
         .post_json(
             API_KEYS,
-            json!({"name": "  deploy bot  ", "scopes": ["connections:read"]}),
+            json!({"name": "  deploy bot  ", "scopes": ["read"]}),
         )
         .await
         .expect(StatusCode::CREATED);
@@ -46,7 +48,7 @@ async fn create_api_key_shows_the_key_once_and_it_authenticates() {
     uuid(&created["id"]);
     timestamp(&created["created_at"]);
     assert_eq!(created["name"], "deploy bot", "the name is trimmed");
-    assert_eq!(created["scopes"], json!(["connections:read"]));
+    assert_eq!(created["scopes"], json!(["read"]));
     assert_eq!(created["is_active"], true);
     assert_eq!(created["last_used_at"], Value::Null);
     assert_eq!(created["expires_at"], Value::Null);
@@ -59,7 +61,7 @@ async fn create_api_key_shows_the_key_once_and_it_authenticates() {
         .await
         .expect(StatusCode::OK);
     app.with(Auth::Bearer(plain.to_owned()))
-        .get(API_KEYS)
+        .get("/v1/integrations")
         .await
         .expect(StatusCode::OK);
 }
@@ -116,7 +118,7 @@ async fn create_api_key_records_scopes_and_expiry() {
     let created = app
         .post_json(
             API_KEYS,
-            json!({"name": "expiring", "scopes": ["a", "b"], "expires_at": expires_at}),
+            json!({"name": "expiring", "scopes": ["read", "invoke"], "expires_at": expires_at}),
         )
         .await
         .expect(StatusCode::CREATED);
@@ -126,7 +128,7 @@ async fn create_api_key_records_scopes_and_expiry() {
     );
     let listed = list_keys(&app).await;
     let listed = find(&listed, &created["id"]);
-    assert_eq!(listed["scopes"], json!(["a", "b"]));
+    assert_eq!(listed["scopes"], json!(["read", "invoke"]));
     assert_eq!(
         timestamp(&listed["expires_at"]),
         timestamp(&json!(expires_at))
@@ -341,4 +343,86 @@ async fn api_keys_are_scoped_to_the_callers_org() {
             .expect(StatusCode::OK),
     );
     assert_eq!(seen.len(), 2);
+}
+
+/// A key of the owner's organization with `scopes`, as a client of its own.
+async fn key_with(app: &TestApp, scopes: Value) -> String {
+    let created = app
+        .post_json(API_KEYS, json!({"name": "scoped", "scopes": scopes}))
+        .await
+        .expect(StatusCode::CREATED);
+    created["plain_text_key"]
+        .as_str()
+        .expect("a key")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_read_only_key_reads_but_cannot_write_call_tools_or_mint_keys() {
+    let app = TestApp::new().await;
+    let seeded = app.seed_connection("Acme", catalog::standard()).await;
+    let reader = app.with(Auth::ApiKey(key_with(&app, json!(["read"])).await));
+    reader.get(LISTING).await.expect(StatusCode::OK);
+    reader.get(&seeded.url()).await.expect(StatusCode::OK);
+    let before = app.state().await;
+    let refused = [
+        reader
+            .patch_json(&seeded.url(), json!({"nickname": "Mine"}))
+            .await,
+        reader
+            .patch_json(&seeded.tools_url(), json!({"is_enabled": false}))
+            .await,
+        reader.delete(&seeded.url()).await,
+        reader
+            .post_json(
+                &seeded.test_mcp_call_url(),
+                json!({"slug": seeded.slug("get_user"), "input": {}}),
+            )
+            .await,
+        reader
+            .post_json(API_KEYS, json!({"name": "escalate"}))
+            .await,
+        reader.get(API_KEYS).await,
+    ];
+    for response in refused {
+        let body = response.expect_error(StatusCode::FORBIDDEN, "forbidden");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("This API key's scopes (read) do not allow"),
+            "{message}"
+        );
+    }
+    TestApp::assert_unchanged(&before, &app.state().await);
+}
+
+#[tokio::test]
+async fn a_key_mints_only_keys_that_can_do_no_more_than_itself() {
+    let app = TestApp::new().await;
+    let keeper = app.with(Auth::ApiKey(key_with(&app, json!(["keys", "read"])).await));
+    keeper
+        .post_json(API_KEYS, json!({"name": "reader", "scopes": ["read"]}))
+        .await
+        .expect(StatusCode::CREATED);
+    for scopes in [json!(["write"]), json!([])] {
+        let body = keeper
+            .post_json(API_KEYS, json!({"name": "more", "scopes": scopes}))
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("cannot create a key that may do more"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_scope_is_a_422_listing_the_vocabulary() {
+    let app = TestApp::new().await;
+    let detail = app
+        .post_json(API_KEYS, json!({"name": "x", "scopes": ["read", "admin"]}))
+        .await
+        .expect_validation_error(&[&["body", "scopes", "1"]]);
+    let message = detail[0]["msg"].as_str().unwrap_or_default();
+    assert!(message.contains("read, write, invoke, keys"), "{message}");
 }

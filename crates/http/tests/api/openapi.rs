@@ -335,12 +335,16 @@ async fn openapi_documents_every_route_with_the_contracts_operation_and_statuses
         // The deliberate additions, documented so that clients can expect them: calling a
         // tool upstream can fail upstream (502 `upstream_error`, which the custom MCP issue
         // asks for and the later spec does not list); a connect past the organization's
-        // connection limit is 409 `limit_reached`.
+        // connection limit is 409 `limit_reached`; a key whose scopes refuse is 403.
         if path.ends_with("/test-mcp-call") || path.ends_with("/test-invoke") {
             contract_statuses.insert("502".to_owned());
         }
         if path.ends_with("/custom-mcp") {
             contract_statuses.insert("409".to_owned());
+        }
+        // And every operation that takes a key can be refused by the key's scopes.
+        if served.get("security").is_some() {
+            contract_statuses.insert("403".to_owned());
         }
         assert_eq!(
             keys(&served["responses"]),
