@@ -163,6 +163,11 @@ pub async fn start_service(spec: &ServeSpec) -> anyhow::Result<(Guard, SocketAdd
             &address.to_string(),
             "--job-workers",
             "1",
+            // The benchmarks measure the service's speed, not its rate limits.
+            "--rate-limit-per-key",
+            "0",
+            "--rate-limit-per-org",
+            "0",
         ])
         .env("FEATHER_LOG", "warn")
         .env_remove("FEATHER_DATABASE_URL")

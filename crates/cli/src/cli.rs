@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use feather_http::{AppOptions, ServerLimits};
+use feather_http::{AppOptions, RateLimits, ServerLimits};
 use feather_service::ServiceLimits;
 use feather_store::Store;
 use uuid::Uuid;
@@ -184,6 +184,20 @@ pub struct ServeArgs {
     /// previous response ends (so also how long an idle keep-alive connection stays).
     #[arg(long, env = "FEATHER_HEADER_READ_TIMEOUT", default_value_t = ServerLimits::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub header_read_timeout: u64,
+    /// API requests a second per key (bursts of twice that); past it 429 `rate_limited`.
+    /// 0: no limit. Budgets are per process.
+    #[arg(long, env = "FEATHER_RATE_LIMIT_PER_KEY", default_value_t = RateLimits::default().per_key)]
+    pub rate_limit_per_key: u32,
+    /// API requests a second per organization, all its keys together. 0: no limit.
+    #[arg(long, env = "FEATHER_RATE_LIMIT_PER_ORG", default_value_t = RateLimits::default().per_organization)]
+    pub rate_limit_per_org: u32,
+    /// Requests that reach an upstream server (tool calls, refreshes, connects) a second
+    /// per key. 0: no limit.
+    #[arg(long, env = "FEATHER_UPSTREAM_RATE_LIMIT_PER_KEY", default_value_t = RateLimits::default().upstream_per_key)]
+    pub upstream_rate_limit_per_key: u32,
+    /// Requests that reach an upstream server a second per organization. 0: no limit.
+    #[arg(long, env = "FEATHER_UPSTREAM_RATE_LIMIT_PER_ORG", default_value_t = RateLimits::default().upstream_per_organization)]
+    pub upstream_rate_limit_per_org: u32,
     /// Connections one organization may have; a create past it answers 409
     /// `limit_reached`.
     #[arg(long, env = "FEATHER_MAX_CONNECTIONS_PER_ORG", default_value_t = ServiceLimits::default().max_connections_per_organization)]

@@ -9,7 +9,7 @@ use feather_service::{JobRunner, JobSettings, Service, ServiceLimits};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use feather_http::{AppOptions, ServerLimits};
+use feather_http::{AppOptions, RateLimits, ServerLimits};
 
 use crate::cli::{ServeArgs, StoreArgs, Switch, UpstreamArgs};
 
@@ -41,6 +41,12 @@ impl HttpSettings {
         let app = AppOptions {
             listing_cache: args.listing_cache == Switch::On,
             max_in_flight: args.max_in_flight,
+            rate_limits: RateLimits {
+                per_key: args.rate_limit_per_key,
+                per_organization: args.rate_limit_per_org,
+                upstream_per_key: args.upstream_rate_limit_per_key,
+                upstream_per_organization: args.upstream_rate_limit_per_org,
+            },
             ..AppOptions::default()
         };
         HttpSettings::new(app, args.max_connections, args.header_read_timeout)

@@ -85,6 +85,9 @@ impl FromRequestParts<AppState> for Caller {
         if !principal.grants.allows(needed) {
             return Err(refusal(principal.grants, needed));
         }
+        state
+            .rate_limits
+            .admit(&principal, &parts.method, parts.uri.path())?;
         Ok(Caller(principal))
     }
 }

@@ -75,6 +75,13 @@ pub enum ApiError {
     Upstream(String),
     #[error("service unavailable")]
     Unavailable(String),
+    /// A rate limit of the caller's key or organization (429 `rate_limited`, with
+    /// `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The in-flight request cap is reached: 503 `overloaded` with `Retry-After`.
     #[error("overloaded")]
     Overloaded,
@@ -160,6 +167,7 @@ impl ApiError {
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_error"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -215,6 +223,20 @@ impl IntoResponse for ApiError {
             | ApiError::Forbidden(message)
             | ApiError::ToolUnavailable(message)
             | ApiError::Upstream(message) => error_body(status, code, message),
+            ApiError::RateLimited {
+                message,
+                retry_after_secs,
+            } => {
+                let mut response = error_body(
+                    status,
+                    code,
+                    format!("{message} Retry in {retry_after_secs} s."),
+                );
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                response
+            }
             ApiError::Overloaded => {
                 let mut response = error_body(
                     status,

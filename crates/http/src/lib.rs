@@ -9,6 +9,7 @@ mod extract;
 mod listing_cache;
 mod middleware;
 mod openapi;
+mod rate_limits;
 mod routes;
 mod schemas;
 mod server;
@@ -20,6 +21,7 @@ use axum::Router;
 use feather_service::Service;
 
 pub use openapi::openapi;
+pub use rate_limits::RateLimits;
 pub use server::{ServerLimits, serve};
 
 /// Largest request body accepted; larger ones answer 413.
@@ -34,6 +36,7 @@ pub struct AppInner {
     pub service: Service,
     /// None when the listing cache is switched off (every listing rendered afresh).
     listing_cache: Option<listing_cache::ListingCache>,
+    rate_limits: rate_limits::Limiters,
 }
 
 /// How the HTTP application behaves.
@@ -48,6 +51,8 @@ pub struct AppOptions {
     pub max_in_flight: usize,
     /// How long a request body may take to arrive; past it the request is refused.
     pub request_body_timeout: std::time::Duration,
+    /// Requests a second per API key and per organization.
+    pub rate_limits: RateLimits,
 }
 
 impl AppOptions {
@@ -61,6 +66,7 @@ impl Default for AppOptions {
             listing_cache_bytes: listing_cache::DEFAULT_CACHE_BYTES,
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
             request_body_timeout: std::time::Duration::from_secs(30),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -85,6 +91,7 @@ pub fn app_with(service: Service, options: AppOptions) -> Router {
         listing_cache: options
             .listing_cache
             .then(|| listing_cache::ListingCache::new(options.listing_cache_bytes)),
+        rate_limits: rate_limits::Limiters::new(options.rate_limits),
     }));
     middleware::wrap(routes::router(state, &options))
 }

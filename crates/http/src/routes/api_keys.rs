@@ -85,6 +85,7 @@ pub(super) struct KeyPath {
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -112,6 +113,7 @@ pub(super) async fn list_api_keys(
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -158,6 +160,7 @@ pub(super) async fn create_api_key(
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

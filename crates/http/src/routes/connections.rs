@@ -107,6 +107,7 @@ pub struct ConnectionPatchRequest {
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("APIKeyHeader" = [])),
 )]
@@ -170,6 +171,7 @@ fn serialized(value: &impl Serialize) -> Result<Tagged, ApiError> {
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -201,6 +203,7 @@ pub(super) async fn get_connection(
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -235,6 +238,7 @@ pub(super) async fn update_connection(
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -265,6 +269,7 @@ pub(super) async fn delete_connection(
         (status = 404, description = "Resource not found", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

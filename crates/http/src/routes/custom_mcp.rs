@@ -105,6 +105,7 @@ pub struct CustomMcpConnectResponse {
         (status = 409, description = "The organization has the most connections allowed (`limit_reached`)", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

@@ -35,6 +35,7 @@ pub struct IntegrationSummary {
         (status = 401, description = "Authentication required", body = ErrorResponse),
         (status = 400, description = "Bad request", body = ErrorResponse),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

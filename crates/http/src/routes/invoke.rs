@@ -74,6 +74,7 @@ pub struct ConnectionTestInvokeResponse {
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 502, description = "The upstream server failed", body = ErrorResponse),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]
@@ -105,6 +106,7 @@ pub(super) async fn test_mcp_call(
         (status = 422, description = "Validation Error", body = HttpValidationError),
         (status = 502, description = "The upstream server failed", body = ErrorResponse),
         (status = 403, description = "The key's scopes do not allow this (`forbidden`)", body = ErrorResponse),
+        (status = 429, description = "Over the key's or organization's rate limit (`rate_limited`, with `Retry-After`)", body = ErrorResponse),
     ),
     security(("HTTPBearer" = []), ("APIKeyHeader" = [])),
 )]

@@ -16,6 +16,7 @@ mod invoke;
 mod jobs;
 mod openapi;
 mod overload;
+mod rate_limits;
 mod support;
 mod sync;
 mod tools;

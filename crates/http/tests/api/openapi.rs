@@ -342,9 +342,11 @@ async fn openapi_documents_every_route_with_the_contracts_operation_and_statuses
         if path.ends_with("/custom-mcp") {
             contract_statuses.insert("409".to_owned());
         }
-        // And every operation that takes a key can be refused by the key's scopes.
+        // And every operation that takes a key can be refused by the key's scopes or its
+        // rate limits.
         if served.get("security").is_some() {
             contract_statuses.insert("403".to_owned());
+            contract_statuses.insert("429".to_owned());
         }
         assert_eq!(
             keys(&served["responses"]),

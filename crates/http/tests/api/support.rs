@@ -9,6 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_http::{AppOptions, RateLimits};
 use feather_service::{NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool};
 use feather_store::testing::TestDatabase;
 use feather_vendors::guard::UpstreamPolicy;
@@ -134,7 +135,17 @@ impl TestApp {
         service_limits: ServiceLimits,
     ) -> TestApp {
         let service = test_service(database.store.clone(), limits).with_limits(service_limits);
-        let router = feather_http::app(service.clone());
+        // The suites send bursts far past any rate limit; the limits have tests of their own.
+        let unlimited = AppOptions {
+            rate_limits: RateLimits {
+                per_key: 0,
+                per_organization: 0,
+                upstream_per_key: 0,
+                upstream_per_organization: 0,
+            },
+            ..AppOptions::default()
+        };
+        let router = feather_http::app_with(service.clone(), unlimited);
         let owner = create_org(&service, "Owner Inc").await;
         let stranger = create_org(&service, "Stranger Ltd").await;
         TestApp {
