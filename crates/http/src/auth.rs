@@ -81,6 +81,11 @@ impl FromRequestParts<AppState> for Caller {
             .authenticate(key)
             .await?
             .ok_or(ApiError::Unauthorized(Unauthenticated::Rejected))?;
+        // Every line the request logs from here on names the organization it acts for.
+        tracing::Span::current().record(
+            "organization_id",
+            tracing::field::display(principal.organization_id),
+        );
         let needed = required_scope(&parts.method, parts.uri.path());
         if !principal.grants.allows(needed) {
             return Err(refusal(principal.grants, needed));

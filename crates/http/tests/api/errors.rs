@@ -446,3 +446,25 @@ async fn tools_with_unusable_schemas_never_yield_a_5xx() {
     app.listing().await;
     app.connection(&seeded).await;
 }
+
+#[tokio::test]
+async fn a_requests_log_lines_name_its_request_id_and_organization() {
+    let logs = crate::support::CapturedLogs::start();
+    let app = TestApp::new().await;
+    let response = app.get(LISTING).await;
+    response.expect(StatusCode::OK);
+    let request_id = response
+        .header("x-request-id")
+        .expect("a request id")
+        .to_owned();
+    let logged = logs.text();
+    // The response's line, written after the key was checked.
+    let line = logged
+        .lines()
+        .rfind(|line| line.contains(&request_id))
+        .unwrap_or_else(|| panic!("no line names request {request_id}:\n{logged}"));
+    assert!(
+        line.contains(&format!("organization_id={}", app.owner.id)),
+        "{line}"
+    );
+}
