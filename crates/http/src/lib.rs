@@ -7,6 +7,7 @@ mod conditional;
 mod error;
 mod extract;
 mod listing_cache;
+mod metrics;
 mod middleware;
 mod openapi;
 mod rate_limits;
@@ -86,6 +87,8 @@ pub fn app(service: Service) -> Router {
 
 /// The complete HTTP application over `service`, configured.
 pub fn app_with(service: Service, options: AppOptions) -> Router {
+    // Installed before anything records, so that no early sample is lost.
+    metrics::recorder();
     let state = AppState(Arc::new(AppInner {
         service,
         listing_cache: options

@@ -79,13 +79,16 @@ impl ListingCache {
         render: impl Future<Output = Result<Tagged, ApiError>>,
     ) -> Result<Arc<Tagged>, ApiError> {
         if let Some(kept) = self.get(organization_id, version) {
+            metrics::counter!("feather_listing_cache_total", "result" => "hit").increment(1);
             return Ok(kept);
         }
         let lock = self.render_lock(organization_id);
         let _rendering = lock.lock().await;
         if let Some(kept) = self.get(organization_id, version) {
+            metrics::counter!("feather_listing_cache_total", "result" => "shared").increment(1);
             return Ok(kept);
         }
+        metrics::counter!("feather_listing_cache_total", "result" => "miss").increment(1);
         let rendered = Arc::new(render.await?);
         self.put(organization_id, version, rendered.clone());
         Ok(rendered)

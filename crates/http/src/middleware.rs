@@ -34,6 +34,7 @@ pub(crate) fn wrap(router: Router) -> Router {
             response
         }))
         .layer(from_fn(uniform_errors))
+        .layer(from_fn(crate::metrics::record_requests))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let request_id = request

@@ -23,6 +23,16 @@ pub struct RateLimits {
     pub upstream_per_organization: u32,
 }
 
+impl RateLimits {
+    /// Every budget off.
+    pub const UNLIMITED: RateLimits = RateLimits {
+        per_key: 0,
+        per_organization: 0,
+        upstream_per_key: 0,
+        upstream_per_organization: 0,
+    };
+}
+
 impl Default for RateLimits {
     /// Generous for a dashboard (a page load is a handful of requests) and for scripts
     /// polling the listing; tight enough that one client cannot flood the upstream servers
@@ -77,6 +87,7 @@ impl Budget {
             limiter.retain_recent();
         }
         limiter.check_key(&id).map_err(|not_until| {
+            metrics::counter!("feather_rate_limited_total", "budget" => self.of).increment(1);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::RateLimited {
                 message: format!(

@@ -104,6 +104,9 @@ impl Service {
             }
             Err(error) => ("upstream_error", Some(error.message.clone())),
         };
+        metrics::counter!("feather_upstream_calls_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("feather_upstream_call_duration_seconds", "outcome" => outcome)
+            .record(clock.elapsed().as_secs_f64());
         self.store
             .record_invocation(&InvocationRecord {
                 id: Uuid::now_v7(),

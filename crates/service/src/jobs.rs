@@ -135,6 +135,7 @@ impl JobRunner {
     #[tracing::instrument(skip_all, fields(job_id = %job.id, connection_id = %job.connection_id, attempt = job.attempts))]
     async fn run_job(&self, worker: &str, job: &Job) {
         let retry_in = self.retry_in(job);
+        let started = std::time::Instant::now();
         let outcome = match job.kind {
             JobKind::SyncTools => {
                 self.service
@@ -142,6 +143,16 @@ impl JobRunner {
                     .await
             }
         };
+        let result = match &outcome {
+            Ok(SyncOutcome::Synced) => "synced",
+            Ok(SyncOutcome::Skipped) => "skipped",
+            Ok(SyncOutcome::Retryable { .. }) => "retryable",
+            Ok(SyncOutcome::Permanent(_)) => "failed",
+            Err(_) => "store_error",
+        };
+        metrics::counter!("feather_syncs_total", "outcome" => result).increment(1);
+        metrics::histogram!("feather_sync_duration_seconds", "outcome" => result)
+            .record(started.elapsed().as_secs_f64());
         let store = &self.service.store;
         let settled = match outcome {
             Ok(SyncOutcome::Synced | SyncOutcome::Skipped) => {

@@ -231,6 +231,16 @@ impl Store {
         Ok(())
     }
 
+    /// How many jobs are in each state (`queued`, `running`, `failed`), for the metrics.
+    pub async fn count_jobs_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
+        let counts = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(counts)
+    }
+
     /// The connection's jobs that are waiting or running (for tests and diagnostics).
     pub async fn pending_jobs(&self, connection_id: Uuid) -> StoreResult<Vec<Job>> {
         let jobs = with_pool!(self, |pool| {

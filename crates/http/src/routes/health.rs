@@ -23,6 +23,7 @@ pub(super) fn router(document: OpenApi) -> Router<AppState> {
         .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::scrape))
         .route(
             "/openapi.json",
             get(

@@ -62,3 +62,52 @@ async fn api_requests_are_503_not_500_when_the_store_is_gone() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_scrape_in_prometheus_text_format_without_a_key() {
+    let app = TestApp::new().await;
+    app.get(crate::support::LISTING)
+        .await
+        .expect(StatusCode::OK);
+    app.post_json(
+        "/v1/integrations/connections/custom-mcp",
+        crate::support::mcp_connection("http://127.0.0.1:9/mcp", "sse"),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let scraped = app.anonymous().get("/metrics").await;
+    assert_eq!(scraped.status, StatusCode::OK);
+    assert_eq!(
+        scraped.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = scraped.text();
+    // Every line is a comment or a sample: `name{labels} value`.
+    for line in text.lines().filter(|line| !line.is_empty()) {
+        if let Some(comment) = line.strip_prefix('#') {
+            assert!(
+                comment.starts_with(" TYPE ") || comment.starts_with(" HELP "),
+                "{line}"
+            );
+            continue;
+        }
+        let (_, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        assert!(value.parse::<f64>().is_ok(), "not a sample: {line}");
+    }
+    assert!(
+        text.contains("# TYPE feather_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("feather_http_requests_total{")
+                && line.contains(r#"route="/v1/integrations/connections""#)
+                && line.contains(r#"status="200""#)),
+        "{text}"
+    );
+    assert!(
+        text.contains("feather_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(text.contains(r#"feather_jobs{state="queued"}"#), "{text}");
+}

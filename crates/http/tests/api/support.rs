@@ -137,12 +137,7 @@ impl TestApp {
         let service = test_service(database.store.clone(), limits).with_limits(service_limits);
         // The suites send bursts far past any rate limit; the limits have tests of their own.
         let unlimited = AppOptions {
-            rate_limits: RateLimits {
-                per_key: 0,
-                per_organization: 0,
-                upstream_per_key: 0,
-                upstream_per_organization: 0,
-            },
+            rate_limits: RateLimits::UNLIMITED,
             ..AppOptions::default()
         };
         let router = feather_http::app_with(service.clone(), unlimited);

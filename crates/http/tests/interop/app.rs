@@ -95,7 +95,14 @@ impl InteropApp {
         );
         let workers = tokio::spawn(runner.run(shutdown.clone()));
         InteropApp {
-            router: feather_http::app(service),
+            // Each suite calls tools faster than the upstream budget allows a client.
+            router: feather_http::app_with(
+                service,
+                feather_http::AppOptions {
+                    rate_limits: feather_http::RateLimits::UNLIMITED,
+                    ..feather_http::AppOptions::default()
+                },
+            ),
             key: key.plain_text_key,
             shutdown,
             workers: Some(workers),
