@@ -15,10 +15,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use feather_demo_mcp::DemoServer;
-use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_service::{KeyId, SecretBox};
 use feather_store::Connection;
 use feather_store::testing::TestDatabase;
+use feather_store::testing::active_mcp_connection;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -647,22 +647,9 @@ impl Deployment {
         metadata.insert("auth_type".to_owned(), json!("bearer"));
         let connection = Connection {
             id,
-            organization_id,
-            integration_key: IntegrationKey::CustomMcp,
             nickname: "Desk".to_owned(),
-            nickname_slug: "desk".to_owned(),
-            vendor: Vendor::Mcp,
-            vendor_connection_id: None,
-            status: ConnectionStatus::Active,
-            status_reason: None,
-            tools_status: ToolsStatus::Pending,
-            tools_synced_at: None,
-            connected_at: Some(at),
-            last_refreshed_at: None,
-            last_used_at: None,
             metadata,
-            created_at: at,
-            updated_at: at,
+            ..active_mcp_connection(organization_id, "desk", at)
         };
         self.database
             .store

@@ -2,9 +2,40 @@
 //! PostgreSQL database created next to the one `FEATHER_TEST_DATABASE_URL` names. Each is
 //! removed when dropped, so no test depends on what another left behind.
 
+use chrono::{DateTime, Utc};
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use tempfile::TempDir;
+use uuid::Uuid;
 
-use crate::Store;
+use crate::{Connection, Store};
+
+/// An active custom MCP connection, created at `at`, not yet synced, with no metadata:
+/// the base tests change with struct update syntax.
+pub fn active_mcp_connection(
+    organization_id: Uuid,
+    nickname_slug: &str,
+    at: DateTime<Utc>,
+) -> Connection {
+    Connection {
+        id: Uuid::now_v7(),
+        organization_id,
+        integration_key: IntegrationKey::CustomMcp,
+        nickname: nickname_slug.to_owned(),
+        nickname_slug: nickname_slug.to_owned(),
+        vendor: Vendor::Mcp,
+        vendor_connection_id: None,
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        tools_status: ToolsStatus::Pending,
+        tools_synced_at: None,
+        connected_at: Some(at),
+        last_refreshed_at: None,
+        last_used_at: None,
+        metadata: serde_json::Map::new(),
+        created_at: at,
+        updated_at: at,
+    }
+}
 
 /// The environment variable naming a PostgreSQL server for tests (CI sets it).
 pub const POSTGRES_URL_VAR: &str = "FEATHER_TEST_DATABASE_URL";

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::Utc;
-use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_store::testing::active_mcp_connection;
 use feather_store::{CatalogTool, Connection, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -113,23 +113,8 @@ pub fn create_organization(database_url: &str, data_dir: &std::path::Path) -> (U
 pub async fn seed_connection(store: &Store, organization_id: Uuid) -> Uuid {
     let at = feather_store::now();
     let connection = Connection {
-        id: Uuid::now_v7(),
-        organization_id,
-        integration_key: IntegrationKey::CustomMcp,
         nickname: "Support desk".to_owned(),
-        nickname_slug: "support_desk".to_owned(),
-        vendor: Vendor::Mcp,
-        vendor_connection_id: None,
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        tools_status: ToolsStatus::Pending,
-        tools_synced_at: None,
-        connected_at: Some(at),
-        last_refreshed_at: None,
-        last_used_at: None,
-        metadata: serde_json::Map::new(),
-        created_at: at,
-        updated_at: at,
+        ..active_mcp_connection(organization_id, "support_desk", at)
     };
     store
         .insert_connection(&connection, None, None)

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use feather_http::{AppOptions, RateLimits};
 use feather_service::{NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool};
 use feather_store::testing::TestDatabase;
@@ -329,22 +329,11 @@ impl TestApp {
             .insert_connection(
                 &feather_store::Connection {
                     id,
-                    organization_id: self.owner.id,
-                    integration_key: IntegrationKey::CustomMcp,
-                    nickname: nickname_slug.to_owned(),
-                    nickname_slug: nickname_slug.to_owned(),
-                    vendor: Vendor::Mcp,
-                    vendor_connection_id: None,
-                    status: ConnectionStatus::Active,
-                    status_reason: None,
-                    tools_status: ToolsStatus::Pending,
-                    tools_synced_at: None,
-                    connected_at: Some(created_at),
-                    last_refreshed_at: None,
-                    last_used_at: None,
-                    metadata: Map::new(),
-                    created_at,
-                    updated_at: created_at,
+                    ..feather_store::testing::active_mcp_connection(
+                        self.owner.id,
+                        nickname_slug,
+                        created_at,
+                    )
                 },
                 None,
                 None,

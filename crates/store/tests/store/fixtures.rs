@@ -1,7 +1,7 @@
 //! Records to store, with every field set to something a test can check.
 
 use chrono::{DateTime, Duration, Utc};
-use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_store::testing::active_mcp_connection;
 use feather_store::{CatalogTool, Connection, Organization, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -21,26 +21,12 @@ pub async fn organization(store: &Store) -> Organization {
 
 pub fn connection(organization_id: Uuid, slug: &str, created_at: DateTime<Utc>) -> Connection {
     Connection {
-        id: Uuid::now_v7(),
-        organization_id,
-        integration_key: IntegrationKey::CustomMcp,
         nickname: format!("Nickname of {slug}"),
-        nickname_slug: slug.to_owned(),
-        vendor: Vendor::Mcp,
-        vendor_connection_id: None,
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        tools_status: ToolsStatus::Pending,
-        tools_synced_at: None,
-        connected_at: Some(created_at),
-        last_refreshed_at: None,
-        last_used_at: None,
         metadata: json!({"server_url": "https://mcp.example.test/mcp", "tools_sync_error": {"message": "old", "at": "2026-01-01T00:00:00Z"}})
             .as_object()
             .cloned()
             .unwrap_or_default(),
-        created_at,
-        updated_at: created_at,
+        ..active_mcp_connection(organization_id, slug, created_at)
     }
 }
 
