@@ -9,7 +9,8 @@ use feather_http::AppOptions;
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::support::{FakeMcp, LISTING, TestApp, Upstream, mcp_connection};
+use crate::support::{FakeMcp, LISTING, TestApp, Upstream};
+use crate::sync::synced_connection;
 
 #[tokio::test]
 async fn past_the_in_flight_cap_api_requests_are_refused_at_once_and_probes_still_answer() {
@@ -18,10 +19,7 @@ async fn past_the_in_flight_cap_api_requests_are_refused_at_once_and_probes_stil
         {"name": "slow", "inputSchema": {"type": "object"}}
     ])))
     .await;
-    let connection = app
-        .connect_mcp(mcp_connection(server.url(), "streamable_http"))
-        .await;
-    app.sync_now(&connection).await;
+    let connection = synced_connection(&app, &server).await;
     let busy = app
         .replica(AppOptions {
             max_in_flight: 1,
