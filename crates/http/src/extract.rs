@@ -45,6 +45,7 @@ where
             ApiError::BadRequest(format!("The request body is not valid JSON: {error}."))
         })?;
         refuse_unstorable_text(&value)?;
+        refuse_inexact_integers(&bytes, &value)?;
         parse_body(value).map(JsonBody)
     }
 }
@@ -77,6 +78,103 @@ fn refuse_unstorable_text(value: &Value) -> Result<(), ApiError> {
             })
             .collect(),
     ))
+}
+
+/// Integer literals beyond 64 bits would be parsed as floats and silently rounded
+/// (`123456789012345678901234567890` kept as `1.2345678901234568e29`); each is refused
+/// where it is, as a 422. Floats keep their own (documented) precision.
+fn refuse_inexact_integers(body: &[u8], value: &Value) -> Result<(), ApiError> {
+    let literals = integer_literals_beyond_64_bits(body);
+    if literals.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(
+        literals
+            .into_iter()
+            .take(MAX_PROBLEMS_LISTED + 1)
+            .map(|literal| {
+                let mut loc = vec!["body".to_owned()];
+                let rounded = literal.parse::<f64>().ok();
+                loc.extend(
+                    rounded
+                        .and_then(|rounded| float_path(value, rounded))
+                        .unwrap_or_default(),
+                );
+                let shown: String = literal.chars().take(40).collect();
+                ValidationError::new(
+                    loc,
+                    format!(
+                        "The integer {shown} cannot be kept exactly (integers are at most 64 \
+                         bits); send it as a string."
+                    ),
+                    "int_too_large",
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// The integer literals of a JSON text (outside strings) that fit neither i64 nor u64.
+fn integer_literals_beyond_64_bits(body: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut index = 0;
+    while index < body.len() {
+        let byte = body[index];
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            index += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+            index += 1;
+            continue;
+        }
+        if byte == b'-' || byte.is_ascii_digit() {
+            let start = index;
+            while index < body.len()
+                && matches!(body[index], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                index += 1;
+            }
+            let token = String::from_utf8_lossy(&body[start..index]);
+            let is_integer = !token.contains(['.', 'e', 'E']);
+            if is_integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                found.push(token.into_owned());
+            }
+            continue;
+        }
+        index += 1;
+    }
+    found
+}
+
+/// The path of the first float in `value` equal to `rounded`.
+fn float_path(value: &Value, rounded: f64) -> Option<Vec<String>> {
+    match value {
+        Value::Number(number) if number.is_f64() && number.as_f64() == Some(rounded) => {
+            Some(Vec::new())
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            float_path(item, rounded).map(|mut path| {
+                path.insert(0, index.to_string());
+                path
+            })
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            float_path(item, rounded).map(|mut path| {
+                path.insert(0, key.clone());
+                path
+            })
+        }),
+        _ => None,
+    }
 }
 
 /// Checks a parsed body against `T`: every unknown field is reported, then the first type
@@ -257,6 +355,23 @@ mod tests {
         };
         assert_eq!(found, vec![vec!["body", "name"], vec!["body", "tags", "1"]]);
         assert!(refuse_unstorable_text(&json!({"name": "a\\u0000"})).is_ok());
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_refused_where_they_are() {
+        let body =
+            br#"{"ok": 9007199254740993, "max": 18446744073709551615, "min": -9223372036854775808,
+            "float": 1.5e300, "text": "123456789012345678901234567890",
+            "pins": {"big": {"value": 123456789012345678901234567890}}}"#;
+        let value: Value = serde_json::from_slice(body).expect("json");
+        let found: Vec<Vec<String>> = match refuse_inexact_integers(body, &value) {
+            Err(ApiError::Validation(detail)) => detail.into_iter().map(|d| d.loc).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(found, vec![vec!["body", "pins", "big", "value"]]);
+        let exact = br#"{"a": [1, -2, 18446744073709551615], "b": "99999999999999999999"}"#;
+        let value: Value = serde_json::from_slice(exact).expect("json");
+        assert!(refuse_inexact_integers(exact, &value).is_ok());
     }
 
     #[test]

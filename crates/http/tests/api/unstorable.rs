@@ -1,6 +1,7 @@
 //! Text the stores cannot hold (the NUL character, which PostgreSQL refuses): from a
 //! client it is a 422 naming each place and nothing changes; from an upstream catalog it
-//! is a failed sync that says where, and no tool changes. Both stores behave alike.
+//! is a failed sync that says where, and no tool changes. Both stores behave alike. So is
+//! a number that could not be kept exactly (an integer beyond 64 bits).
 
 use axum::http::StatusCode;
 use feather_service::SyncOutcome;
@@ -121,4 +122,38 @@ async fn an_upstream_title_with_nul_fails_the_sync_and_changes_nothing_on_sqlite
 async fn an_upstream_title_with_nul_fails_the_sync_and_changes_nothing_on_postgres() {
     let app = TestApp::over(TestDatabase::postgres().await).await;
     an_upstream_title_with_nul_fails_the_sync_and_changes_nothing(app).await;
+}
+
+#[tokio::test]
+async fn an_integer_beyond_64_bits_is_a_422_not_a_rounded_pin() {
+    let app = TestApp::new().await;
+    let tool = feather_service::UpstreamTool {
+        name: "n".into(),
+        title: None,
+        description: None,
+        input_schema: json!({"type": "object", "properties": {"big": {"type": "integer"}}}),
+        output_schema: None,
+    };
+    let seeded = app.seed_connection("Acme", vec![tool]).await;
+    let before = app.state().await;
+    // Written as text: a serde_json value could not even hold the literal.
+    let body = r#"{"input_defaults": {"big": {"value": 123456789012345678901234567890, "type": "pinned"}}}"#;
+    let response = app
+        .as_owner()
+        .send_raw(
+            axum::http::Method::PATCH,
+            &seeded.tool_url("n"),
+            "application/json",
+            body,
+        )
+        .await;
+    let detail = response.expect_validation_error(&[&["body", "input_defaults", "big", "value"]]);
+    assert!(
+        detail[0]["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("send it as a string"),
+        "{detail:?}"
+    );
+    TestApp::assert_unchanged(&before, &app.state().await);
 }
