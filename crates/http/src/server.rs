@@ -129,20 +129,24 @@ async fn serve_connection(
                 }
                 break;
             }
-            // Room for a new client: between requests the connection is dropped at once
-            // (hyper's graceful shutdown would wait for a half-sent head to finish);
-            // a response in progress is finished first.
-            () = close.cancelled(), if !closing => {
+            // Room for a new client, or the server stopping: between requests the
+            // connection is dropped at once (hyper's graceful shutdown would wait for a
+            // half-sent head to finish or time out); a response in progress is finished.
+            () = either(&close, &stopping), if !closing => {
                 if registered.is_idle() {
                     break;
                 }
                 closing = true;
                 connection.as_mut().graceful_shutdown();
             }
-            () = stopping.cancelled(), if !closing => {
-                closing = true;
-                connection.as_mut().graceful_shutdown();
-            }
         }
+    }
+}
+
+/// Completes when either token is cancelled.
+async fn either(first: &CancellationToken, second: &CancellationToken) {
+    tokio::select! {
+        () = first.cancelled() => {}
+        () = second.cancelled() => {}
     }
 }
