@@ -9,14 +9,13 @@ mod invoke;
 mod tools;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::{AppOptions, AppState};
