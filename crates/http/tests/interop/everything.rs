@@ -263,6 +263,23 @@ async fn check_everything(
     let pinned = call_ok(app, id, &slug("get-sum"), json!({"a": 1, "b": 2})).await;
     assert_eq!(text(&pinned), "The sum of 1 and 10 is 11.");
 
+    // A tool that can only run as a task (rmcp cannot see `execution.taskSupport`, see
+    // docs/decisions.md) answers with the server's own reason, as a tool error.
+    let task_only = app
+        .call(
+            id,
+            &slug("simulate-research-query"),
+            json!({"topic": "tides"}),
+        )
+        .await
+        .expect(StatusCode::OK)["result"]
+        .clone();
+    assert_eq!(task_only["isError"], true, "{task_only:#}");
+    assert!(
+        text(&task_only).contains("requires task augmentation"),
+        "{task_only:#}"
+    );
+
     // A disabled tool is not invocable.
     app.configure(id, echo, json!({"is_enabled": false})).await;
     app.call(id, &slug("echo"), json!({"message": "x"}))
