@@ -21,8 +21,8 @@ use feather_domain::slug::{slugify, tool_slug};
 use feather_domain::tool_view::{DERIVATION_REVISION, derive_tool_view};
 use feather_service::{SecretBox, Service};
 use feather_store::{CatalogTool, Connection, Patch, Store, ToolConfigPatch};
+use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
-use feather_vendors::{McpConnector, McpLimits};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sqlx::postgres::PgPoolOptions;
@@ -80,15 +80,16 @@ impl Target {
     }
 }
 
-/// The service over `store`. The fixtures never reach an upstream, so the MCP connector is
-/// the real one with an empty allow-list.
+/// The service over `store`. The fixtures never reach an upstream, so the vendor adapters
+/// are the real ones with an empty allow-list.
 pub fn service(store: Store) -> anyhow::Result<Service> {
     let policy = UpstreamPolicy::with_allow_list("").context("upstream policy")?;
-    let connector = McpConnector::new(&policy, McpLimits::default()).context("MCP connector")?;
+    let upstreams =
+        feather_vendors::upstreams(&policy, McpLimits::default()).context("MCP client")?;
     Ok(Service::new(
         store,
         SecretBox::new(SecretBox::generate_key()),
-        Arc::new(connector),
+        upstreams,
     ))
 }
 

@@ -1,12 +1,10 @@
 //! Assembling the service from configuration, the same way for every subcommand.
 
-use std::sync::Arc;
-
 use anyhow::{Context, bail};
-use feather_service::{KeyId, SealingKeyCheck, SecretBox, Service};
+use feather_service::{KeyId, SealingKeyCheck, SecretBox, Service, Upstreams};
 use feather_store::{Backend, SealedByKey, Store};
+use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
-use feather_vendors::{McpConnector, McpLimits};
 
 use crate::cli::{StoreArgs, UpstreamArgs};
 
@@ -17,7 +15,7 @@ use crate::cli::{StoreArgs, UpstreamArgs};
 pub async fn service(store: &StoreArgs, upstream: &UpstreamArgs) -> anyhow::Result<Service> {
     let opened = store.open().await?;
     let secrets = sealing_keys(&opened, store, upstream, KeyFile::CreateIfNoCredentials).await?;
-    let service = Service::new(opened, secrets.clone(), Arc::new(connector(upstream)?));
+    let service = Service::new(opened, secrets.clone(), upstreams(upstream)?);
     let check = service
         .check_sealing_keys()
         .await
@@ -37,11 +35,7 @@ pub async fn rotation_service(
 ) -> anyhow::Result<Service> {
     let opened = store.open().await?;
     let secrets = sealing_keys(&opened, store, upstream, KeyFile::Existing).await?;
-    Ok(Service::new(
-        opened,
-        secrets,
-        Arc::new(connector(upstream)?),
-    ))
+    Ok(Service::new(opened, secrets, upstreams(upstream)?))
 }
 
 /// The service for the administrative commands (organizations, API keys), which neither
@@ -49,19 +43,21 @@ pub async fn rotation_service(
 /// never read or create one (an `orgs create` must not drop a key file where it runs).
 /// The box's key is a throwaway that nothing is sealed with.
 pub async fn admin_service(store: &StoreArgs) -> anyhow::Result<Service> {
-    let connector = McpConnector::new(&UpstreamPolicy::public_only(), McpLimits::default())
-        .context("could not set up the MCP client")?;
+    let upstreams =
+        feather_vendors::upstreams(&UpstreamPolicy::public_only(), McpLimits::default())
+            .context("could not set up the MCP client")?;
     Ok(Service::new(
         store.open().await?,
         SecretBox::new(SecretBox::generate_key()),
-        Arc::new(connector),
+        upstreams,
     ))
 }
 
-fn connector(upstream: &UpstreamArgs) -> anyhow::Result<McpConnector> {
+fn upstreams(upstream: &UpstreamArgs) -> anyhow::Result<Upstreams> {
     // The error names the option and the entry.
     let policy = UpstreamPolicy::with_allow_list(upstream.allow_upstream.as_deref().unwrap_or(""))?;
-    McpConnector::new(&policy, McpLimits::default()).context("could not set up the MCP client")
+    feather_vendors::upstreams(&policy, McpLimits::default())
+        .context("could not set up the MCP client")
 }
 
 /// Whether a missing key file may be created.

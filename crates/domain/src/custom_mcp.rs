@@ -3,7 +3,7 @@
 
 use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::input_config::FieldError;
 use crate::slug::{Nickname, NicknameError};
@@ -166,30 +166,54 @@ impl McpCredentials {
     }
 }
 
+/// What a custom MCP connection keeps in the open, as its listing `metadata`: never a
+/// secret, only the names of the headers that carry them. The MCP adapter reads its
+/// server and transport back from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpMetadata {
+    /// The server URL, redacted ([`redacted_url`]); the real one, when it differs, is in
+    /// the sealed [`McpCredentials::server_url`].
+    pub server_url: String,
+    pub transport: McpTransportKind,
+    /// `bearer`, `api_key` or `none`.
+    pub auth_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_header: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_header_names: Vec<String>,
+}
+
+impl McpMetadata {
+    /// Reads the settings back from a connection's metadata; `None` when they are not
+    /// there (a connection of another integration, or a corrupted row).
+    pub fn from_metadata(metadata: &Map<String, Value>) -> Option<McpMetadata> {
+        serde_json::from_value(Value::Object(metadata.clone())).ok()
+    }
+}
+
 impl CustomMcpConfig {
-    /// What the listing shows about the connection in `metadata`: never a secret, only
-    /// the names of the headers that carry them.
+    /// The connection's listing `metadata`.
     pub fn public_metadata(&self) -> Map<String, Value> {
-        let mut metadata = Map::new();
-        metadata.insert(
-            "server_url".to_owned(),
-            json!(redacted_url(&self.server_url)),
-        );
-        metadata.insert("transport".to_owned(), json!(self.transport));
-        metadata.insert("auth_type".to_owned(), json!(self.credentials.auth_type()));
-        if let Some(api_key) = &self.credentials.api_key {
-            metadata.insert("api_key_header".to_owned(), json!(api_key.header));
-        }
-        if !self.credentials.headers.is_empty() {
-            let names: Vec<&str> = self
+        let metadata = McpMetadata {
+            server_url: redacted_url(&self.server_url),
+            transport: self.transport,
+            auth_type: self.credentials.auth_type().to_owned(),
+            api_key_header: self
+                .credentials
+                .api_key
+                .as_ref()
+                .map(|api_key| api_key.header.clone()),
+            custom_header_names: self
                 .credentials
                 .headers
                 .iter()
-                .map(|(name, _)| name.as_str())
-                .collect();
-            metadata.insert("custom_header_names".to_owned(), json!(names));
+                .map(|(name, _)| name.clone())
+                .collect(),
+        };
+        match serde_json::to_value(metadata) {
+            Ok(Value::Object(map)) => map,
+            _ => unreachable!("a struct of strings serializes to a JSON object"),
         }
-        metadata
     }
 }
 
@@ -489,6 +513,27 @@ mod tests {
         );
         assert_eq!(config.public_metadata()["api_key_header"], "X-API-Key");
         assert!(!format!("{:?}", config.credentials).contains("k-123"));
+    }
+
+    #[test]
+    fn the_public_metadata_reads_back_as_the_adapters_settings() {
+        let mut with_key = request();
+        with_key.server_url = "https://mcp.example.com/mcp?key=s3cret".to_owned();
+        with_key.transport = Some("auto".to_owned());
+        with_key.auth_type = Some("api_key".to_owned());
+        with_key.api_key = Some("k-123".to_owned());
+        let metadata = validate_custom_mcp(&with_key)
+            .expect("valid")
+            .public_metadata();
+        let keys: Vec<&str> = metadata.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["server_url", "transport", "auth_type", "api_key_header"]
+        );
+        let settings = McpMetadata::from_metadata(&metadata).expect("settings");
+        assert_eq!(settings.server_url, "https://mcp.example.com/mcp?key=…");
+        assert_eq!(settings.transport, McpTransportKind::Auto);
+        assert_eq!(McpMetadata::from_metadata(&Map::new()), None);
     }
 
     #[test]

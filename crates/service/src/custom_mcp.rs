@@ -3,7 +3,7 @@
 use feather_domain::custom_mcp::{CustomMcpRequest, validate_custom_mcp};
 use feather_domain::input_config::FieldError;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
-use feather_store::{Connection, JobKind, now};
+use feather_store::Connection;
 use uuid::Uuid;
 
 use crate::{NewConnection, Service, ServiceError, ServiceResult};
@@ -17,8 +17,8 @@ impl Service {
         request: CustomMcpRequest,
     ) -> ServiceResult<Connection> {
         let config = validate_custom_mcp(&request).map_err(ServiceError::Invalid)?;
-        self.mcp
-            .check_server_url(&config.server_url)
+        self.url_guard
+            .check_url(&config.server_url)
             .await
             .map_err(|refused| {
                 ServiceError::Invalid(vec![FieldError::new(
@@ -43,29 +43,5 @@ impl Service {
             },
         )
         .await
-    }
-
-    /// Queues a tool sync of an active connection and returns its current view.
-    pub async fn refresh_tools(
-        &self,
-        organization_id: Uuid,
-        connection_id: Uuid,
-    ) -> ServiceResult<crate::ConnectionView> {
-        let view = self.get_connection(organization_id, connection_id).await?;
-        let connection = &view.connection;
-        let syncable =
-            connection.status == ConnectionStatus::Active && connection.vendor == Vendor::Mcp;
-        if !syncable {
-            return Err(ServiceError::ConnectionNotActive(format!(
-                "Only active custom MCP connections can refresh their tools; this one is {}.",
-                connection.status.as_str()
-            )));
-        }
-        let at = now();
-        self.store
-            .enqueue_job(JobKind::SyncTools, organization_id, connection_id, at, at)
-            .await?;
-        self.jobs_queued.notify_waiters();
-        Ok(view)
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use feather_domain::field_map::{field_mappings, narrow, parse_field_map, unresolved_paths};
 use feather_domain::input_config::FieldError;
-use feather_domain::integration::{ConnectionStatus, Vendor};
+use feather_domain::integration::ConnectionStatus;
 use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
 use feather_domain::schema::CompiledSchema;
 use feather_store::{Invocation as InvocationRecord, now};
@@ -61,11 +61,16 @@ impl Service {
             .get_connection(organization_id, connection_id)
             .await?
             .ok_or(ServiceError::NotFound("connection"))?;
-        if connection.status != ConnectionStatus::Active || connection.vendor != Vendor::Mcp {
+        if connection.status != ConnectionStatus::Active {
             return Err(ServiceError::ToolUnavailable(format!(
-                "The connection is {}, not an active custom MCP connection.",
+                "The connection is {}, not active.",
                 connection.status.as_str()
             )));
+        }
+        if !self.vendors.has_tools(connection.vendor) {
+            return Err(ServiceError::ToolUnavailable(
+                "The connection's integration has no tools this service can call.".to_owned(),
+            ));
         }
         let tool = self
             .store
@@ -89,13 +94,10 @@ impl Service {
             off_runtime(move || validate_arguments(&slug, &schema, &candidate)).await?;
         }
 
-        let target = self.mcp_target(&connection).await?;
+        let upstream = self.reach(&connection).await?;
         let started_at = now();
         let clock = Instant::now();
-        let called = self
-            .mcp
-            .call_tool(&target, &tool.tool_path, arguments)
-            .await;
+        let called = upstream.call_tool(&tool.tool_path, arguments).await;
         let (outcome, error) = match &called {
             Ok(result) if result.get("isError") == Some(&Value::Bool(true)) => ("tool_error", None),
             Ok(_) => ("ok", None),

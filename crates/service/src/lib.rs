@@ -1,7 +1,8 @@
 //! Use cases of feather-integrations: what a caller can do, with the transactions and
 //! checks each needs. The HTTP layer translates requests into calls here; the domain layer
-//! holds the rules; the store holds the data; MCP servers are reached through the
-//! [`McpGateway`] port, which the vendors crate implements.
+//! holds the rules; the store holds the data; upstreams are reached through the ports of
+//! [`vendors`] (chosen per connection from a [`VendorRegistry`]) and URLs checked by a
+//! [`UrlGuard`], which the vendors crate implements.
 
 mod blocking;
 mod catalog;
@@ -13,9 +14,11 @@ mod invoke;
 mod jobs;
 mod key_cache;
 mod key_rotation;
+mod reach;
 mod secrets;
 mod sync;
 mod upstream;
+pub mod vendors;
 mod views;
 
 use std::sync::Arc;
@@ -29,7 +32,8 @@ pub use jobs::{JobRunner, JobSettings};
 pub use key_rotation::{Rotation, SealingKeyCheck};
 pub use secrets::{KeyId, Resealed, SecretBox, UnsealError};
 pub use sync::SyncOutcome;
-pub use upstream::{McpGateway, McpTarget, UpstreamError, UpstreamErrorKind};
+pub use upstream::{UpstreamError, UpstreamErrorKind, UrlGuard};
+pub use vendors::{Upstreams, VendorRegistry};
 pub use views::{ConnectionToolView, ConnectionView};
 
 use feather_store::Store;
@@ -40,7 +44,8 @@ use tokio::sync::Notify;
 pub struct Service {
     store: Store,
     secrets: SecretBox,
-    mcp: Arc<dyn McpGateway>,
+    url_guard: Arc<dyn UrlGuard>,
+    vendors: VendorRegistry,
     /// Wakes this process's job workers when it queues work, so that a sync starts at
     /// once instead of at the next poll. Other replicas find the job by polling.
     jobs_queued: Arc<Notify>,
@@ -65,11 +70,12 @@ impl Default for ServiceLimits {
 }
 
 impl Service {
-    pub fn new(store: Store, secrets: SecretBox, mcp: Arc<dyn McpGateway>) -> Service {
+    pub fn new(store: Store, secrets: SecretBox, upstreams: Upstreams) -> Service {
         Service {
             store,
             secrets,
-            mcp,
+            url_guard: upstreams.url_guard,
+            vendors: upstreams.vendors,
             jobs_queued: Arc::new(Notify::new()),
             keys: Arc::default(),
             limits: ServiceLimits::default(),

@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use feather_domain::custom_mcp::McpCredentials;
-use feather_domain::integration::{ConnectionStatus, Vendor};
-use feather_store::{Connection, SyncFailure, now};
+use feather_domain::integration::ConnectionStatus;
+use feather_store::{JobKind, SyncFailure, now};
 use uuid::Uuid;
 
-use crate::{McpTarget, Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
+use crate::{Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
 
 /// What a connection says when its sync's result could not be saved. The store's own
 /// error goes to the log, not to the organization.
@@ -22,7 +21,7 @@ const UNSAVED_SYNC: &str =
 pub enum SyncOutcome {
     Synced,
     /// Nothing to do: the connection is gone, not active (a sync must not retry rejected
-    /// credentials), or has no catalog to sync.
+    /// credentials), or its vendor has no tool source.
     Skipped,
     /// Worth another try later (timeout, unreachable, protocol error). `retry_at` is when
     /// the connection says the next attempt runs, or None when none was planned (the
@@ -55,18 +54,16 @@ impl Service {
         else {
             return Ok(SyncOutcome::Skipped);
         };
-        if connection.vendor != Vendor::Mcp || connection.status != ConnectionStatus::Active {
+        if connection.status != ConnectionStatus::Active
+            || !self.vendors.has_tools(connection.vendor)
+        {
             return Ok(SyncOutcome::Skipped);
         }
         self.store
             .mark_tools_syncing(organization_id, connection_id, now())
             .await?;
-        let listed = match self.mcp_target(&connection).await {
-            Ok(target) => self
-                .mcp
-                .list_tools(&target)
-                .await
-                .map_err(ServiceError::from),
+        let listed = match self.reach(&connection).await {
+            Ok(upstream) => upstream.list_tools().await.map_err(ServiceError::from),
             Err(error) => Err(error),
         };
         let recorded = match listed {
@@ -129,38 +126,31 @@ impl Service {
         }
     }
 
-    /// How to reach the connection's MCP server, credentials unsealed.
-    pub(crate) async fn mcp_target(&self, connection: &Connection) -> ServiceResult<McpTarget> {
-        let server_url = connection
-            .metadata
-            .get("server_url")
-            .and_then(|url| url.as_str())
-            .ok_or_else(|| misconfigured("has no server URL"))?
-            .to_owned();
-        let transport = connection
-            .metadata
-            .get("transport")
-            .cloned()
-            .and_then(|transport| serde_json::from_value(transport).ok())
-            .ok_or_else(|| misconfigured("has no valid transport"))?;
-        let credentials = match self.store.connection_secret(connection.id).await? {
-            Some(sealed) => {
-                let plaintext = self.secrets.open(connection.id, &sealed).map_err(|_| {
-                    misconfigured(
-                        "has credentials that the configured FEATHER_SECRET_KEY does not open; the key was changed, or its key file lost",
-                    )
-                })?;
-                serde_json::from_slice::<McpCredentials>(&plaintext)
-                    .map_err(|_| misconfigured("has unreadable credentials"))?
-            }
-            None => McpCredentials::default(),
-        };
-        Ok(McpTarget {
-            // The URL as given, when its query is sealed (the metadata shows it redacted).
-            server_url: credentials.server_url.clone().unwrap_or(server_url),
-            transport,
-            headers: credentials.request_headers(),
-        })
+    /// Queues a tool sync of an active connection and returns its current view.
+    pub async fn refresh_tools(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+    ) -> ServiceResult<crate::ConnectionView> {
+        let view = self.get_connection(organization_id, connection_id).await?;
+        let connection = &view.connection;
+        if connection.status != ConnectionStatus::Active {
+            return Err(ServiceError::ConnectionNotActive(format!(
+                "Only active connections can refresh their tools; this one is {}.",
+                connection.status.as_str()
+            )));
+        }
+        if !self.vendors.has_tools(connection.vendor) {
+            return Err(ServiceError::ConnectionNotActive(
+                "The connection's integration has no tool catalog to refresh.".to_owned(),
+            ));
+        }
+        let at = now();
+        self.store
+            .enqueue_job(JobKind::SyncTools, organization_id, connection_id, at, at)
+            .await?;
+        self.jobs_queued.notify_waiters();
+        Ok(view)
     }
 }
 
@@ -168,7 +158,7 @@ impl Service {
 /// first, so it says whether anything will happen by itself.
 fn failure_reason(error: &UpstreamError, retry_at: Option<DateTime<Utc>>) -> String {
     if error.kind == UpstreamErrorKind::Unauthorized {
-        return "The MCP server rejected the connection's credentials.".to_owned();
+        return "The upstream server rejected the connection's credentials.".to_owned();
     }
     failure_sentence(&error.message, retry_at)
 }
@@ -181,12 +171,4 @@ fn failure_sentence(message: &str, retry_at: Option<DateTime<Utc>>) -> String {
         ),
         None => format!("The tool sync failed: {message}"),
     }
-}
-
-fn misconfigured(what: &str) -> ServiceError {
-    UpstreamError::new(
-        UpstreamErrorKind::Misconfigured,
-        format!("The connection's stored configuration {what}."),
-    )
-    .into()
 }

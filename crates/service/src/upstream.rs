@@ -1,36 +1,8 @@
-//! The port to MCP servers. The service says what it needs; the vendors crate implements
-//! it (SSRF guard, transports, timeouts), and tests or the binary plug it in.
+//! What goes wrong upstream, and the port that guards user-given upstream URLs. The
+//! vendors crate implements the port (its SSRF guard); the binary and tests plug it in.
 
 use async_trait::async_trait;
-use feather_domain::catalog::UpstreamTool;
-use feather_domain::custom_mcp::{McpTransportKind, redacted_url};
 use feather_domain::text::{is_storable, storable_lossy};
-use serde_json::{Map, Value};
-
-/// One MCP server and the headers (credentials included) every request to it carries.
-#[derive(Clone)]
-pub struct McpTarget {
-    pub server_url: String,
-    pub transport: McpTransportKind,
-    pub headers: Vec<(String, String)>,
-}
-
-impl std::fmt::Debug for McpTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("McpTarget")
-            .field("server_url", &redacted_url(&self.server_url))
-            .field("transport", &self.transport)
-            .field(
-                "headers",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(name, _)| name)
-                    .collect::<Vec<_>>(),
-            )
-            .finish()
-    }
-}
 
 /// Why an upstream call failed; `message` is one human sentence without secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,18 +51,10 @@ impl UpstreamError {
     }
 }
 
-/// What the service needs from MCP servers.
+/// The operator's policy for user-given upstream URLs (the SSRF guard), checked before a
+/// URL is stored.
 #[async_trait]
-pub trait McpGateway: Send + Sync + std::fmt::Debug {
-    /// Whether `server_url` may be connected to (scheme, and every address it resolves to).
-    async fn check_server_url(&self, server_url: &str) -> Result<(), UpstreamError>;
-    /// The server's whole tool catalog.
-    async fn list_tools(&self, target: &McpTarget) -> Result<Vec<UpstreamTool>, UpstreamError>;
-    /// Calls a tool; the MCP `CallToolResult` as JSON (a tool's own error is still Ok).
-    async fn call_tool(
-        &self,
-        target: &McpTarget,
-        name: &str,
-        arguments: Map<String, Value>,
-    ) -> Result<Value, UpstreamError>;
+pub trait UrlGuard: Send + Sync + std::fmt::Debug {
+    /// Whether `url` may be connected to (scheme, and every address it resolves to).
+    async fn check_url(&self, url: &str) -> Result<(), UpstreamError>;
 }

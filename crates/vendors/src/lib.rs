@@ -1,8 +1,10 @@
-//! Adapters to the outside: the SSRF guard for user-given URLs and the MCP client.
+//! Adapters to the outside: the SSRF guard for user-given URLs, the MCP client, and each
+//! vendor's implementation of the service's ports, registered in [`upstreams`].
 
-mod connector;
+pub mod custom_mcp;
 pub mod guard;
 pub mod mcp;
+mod registry;
 
-pub use connector::McpConnector;
 pub use mcp::McpLimits;
+pub use registry::upstreams;

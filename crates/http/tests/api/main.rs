@@ -21,3 +21,4 @@ mod support;
 mod sync;
 mod tools;
 mod unstorable;
+mod vendor_seam;

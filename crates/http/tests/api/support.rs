@@ -10,10 +10,10 @@ use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use feather_http::{AppOptions, RateLimits};
-use feather_service::{NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool};
+use feather_service::{NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool, Upstreams};
 use feather_store::testing::TestDatabase;
+use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
-use feather_vendors::{McpConnector, McpLimits};
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -21,16 +21,20 @@ use uuid::Uuid;
 
 pub mod catalog;
 
-/// The service over `store` with a fresh credentials key and the real MCP connector,
-/// allowed to reach servers on this machine's loopback address only.
-pub fn test_service(store: feather_store::Store, limits: McpLimits) -> Service {
+/// The real vendor adapters, allowed to reach servers on this machine's loopback address
+/// only, with the MCP client bounded by `limits`.
+pub fn loopback_upstreams(limits: McpLimits) -> Upstreams {
     let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
-    let connector = McpConnector::new(&policy, limits).expect("MCP connector");
+    feather_vendors::upstreams(&policy, limits).expect("MCP client")
+}
+
+/// The service over `store`, reaching the outside through `upstreams`.
+pub fn test_service(store: feather_store::Store, upstreams: Upstreams) -> Service {
     // One key for every test service, as replicas of one deployment share theirs.
     Service::new(
         store,
         SecretBox::new(*b"the-key-every-test-replica-uses!"),
-        Arc::new(connector),
+        upstreams,
     )
 }
 
@@ -126,15 +130,20 @@ impl TestApp {
     }
 
     async fn assemble(database: TestDatabase, limits: McpLimits) -> TestApp {
-        TestApp::assemble_with(database, limits, ServiceLimits::default()).await
+        TestApp::assemble_with(
+            database,
+            loopback_upstreams(limits),
+            ServiceLimits::default(),
+        )
+        .await
     }
 
     async fn assemble_with(
         database: TestDatabase,
-        limits: McpLimits,
+        upstreams: Upstreams,
         service_limits: ServiceLimits,
     ) -> TestApp {
-        let service = test_service(database.store.clone(), limits).with_limits(service_limits);
+        let service = test_service(database.store.clone(), upstreams).with_limits(service_limits);
         // The suites send bursts far past any rate limit; the limits have tests of their own.
         let unlimited = AppOptions {
             rate_limits: RateLimits::UNLIMITED,
@@ -159,7 +168,10 @@ impl TestApp {
             .database
             .as_ref()
             .expect("replicas are made from the app that owns the database");
-        let service = test_service(database.another_replica().await, McpLimits::default());
+        let service = test_service(
+            database.another_replica().await,
+            loopback_upstreams(McpLimits::default()),
+        );
         TestApp {
             router: feather_http::app_with(service.clone(), options),
             service,
@@ -769,7 +781,18 @@ impl TestApp {
 
     /// Like [`TestApp::new`], with the service's per-organization `limits`.
     pub async fn with_service_limits(limits: ServiceLimits) -> TestApp {
-        TestApp::assemble_with(TestDatabase::sqlite().await, McpLimits::default(), limits).await
+        let upstreams = loopback_upstreams(McpLimits::default());
+        TestApp::assemble_with(TestDatabase::sqlite().await, upstreams, limits).await
+    }
+
+    /// Like [`TestApp::new`], reaching the outside through `upstreams` only.
+    pub async fn with_upstreams(upstreams: Upstreams) -> TestApp {
+        TestApp::assemble_with(
+            TestDatabase::sqlite().await,
+            upstreams,
+            ServiceLimits::default(),
+        )
+        .await
     }
 
     /// Connects a custom MCP server as the owner through the API (201 expected); the

@@ -1,8 +1,7 @@
-//! `InteropApp`: the real router over a fresh SQLite store, with the real MCP connector
+//! `InteropApp`: the real router over a fresh SQLite store, with the real vendor adapters
 //! (allowed to reach 127.0.0.1/32 only) and a job runner doing the tool syncs, as `serve`
 //! does. Requests go through the router in process (tower `oneshot`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -11,8 +10,8 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{Method, Request, StatusCode};
 use feather_service::{JobRunner, JobSettings, SecretBox, Service};
 use feather_store::testing::TestDatabase;
+use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
-use feather_vendors::{McpConnector, McpLimits};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -72,11 +71,12 @@ impl InteropApp {
     pub async fn new() -> InteropApp {
         let database = TestDatabase::sqlite().await;
         let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
-        let connector = McpConnector::new(&policy, McpLimits::default()).expect("MCP connector");
+        let upstreams =
+            feather_vendors::upstreams(&policy, McpLimits::default()).expect("MCP client");
         let service = Service::new(
             database.store.clone(),
             SecretBox::new(SecretBox::generate_key()),
-            Arc::new(connector),
+            upstreams,
         );
         let (_, key) = service
             .create_organization("Interop Inc")
