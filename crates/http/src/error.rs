@@ -7,7 +7,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use feather_domain::input_config::FieldError;
 use feather_service::ServiceError;
-use feather_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -275,10 +274,8 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::ToolUnavailable(message) => ApiError::ToolUnavailable(message),
             ServiceError::Upstream(error) => ApiError::Upstream(error.message),
-            ServiceError::Store(StoreError::Unavailable(source)) => {
-                ApiError::Unavailable(source.to_string())
-            }
-            ServiceError::Store(other) => ApiError::Internal(other.to_string()),
+            ServiceError::Unavailable(message) => ApiError::Unavailable(message),
+            ServiceError::Internal(message) => ApiError::Internal(message),
         }
     }
 }

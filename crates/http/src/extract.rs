@@ -7,7 +7,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use feather_store::Patch;
+use feather_domain::patch::Patch;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

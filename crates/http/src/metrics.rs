@@ -74,13 +74,7 @@ pub(crate) async fn scrape(State(state): State<AppState>) -> Result<Response, Ap
             "another metrics recorder is installed in this process".to_owned(),
         ));
     };
-    for (job_state, count) in state
-        .service
-        .store()
-        .count_jobs_by_state()
-        .await
-        .map_err(|error| ApiError::from(feather_service::ServiceError::from(error)))?
-    {
+    for (job_state, count) in state.service.job_counts().await? {
         metrics::gauge!("feather_jobs", "state" => job_state).set(count as f64);
     }
     handle.run_upkeep();

@@ -37,8 +37,23 @@ pub enum ServiceError {
     /// The upstream server failed or refused.
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    /// The database cannot be reached or did not answer in time; trying again later can
+    /// succeed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The store failed in a way retrying will not fix (a bug, or a hand-edited row); the
+    /// message is for the log, not for the caller.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(source) => ServiceError::Unavailable(source.to_string()),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl ServiceError {

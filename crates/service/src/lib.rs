@@ -91,6 +91,20 @@ impl Service {
         &self.store
     }
 
+    /// Whether this process can serve: its store answers. Any failure is
+    /// [`ServiceError::Unavailable`].
+    pub async fn check_ready(&self) -> ServiceResult<()> {
+        self.store
+            .ping()
+            .await
+            .map_err(|error| ServiceError::Unavailable(error.to_string()))
+    }
+
+    /// How many background jobs are in each state (`queued`, `running`, …).
+    pub async fn job_counts(&self) -> ServiceResult<Vec<(String, i64)>> {
+        Ok(self.store.count_jobs_by_state().await?)
+    }
+
     /// The organization's listing version: it moves with every write that changes what
     /// `list_connections` returns, so a cached listing is fresh while it is unchanged.
     pub async fn listing_version(&self, organization_id: uuid::Uuid) -> ServiceResult<i64> {

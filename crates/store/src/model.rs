@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use feather_domain::api_key::KeyState;
 use feather_domain::input_config::InputDefaults;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_domain::patch::Patch;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -150,15 +151,6 @@ pub struct SyncFailure<'a> {
     /// When the next attempt runs; None when this failure is final (`tools_status` `failed`).
     pub retry_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
-}
-
-/// A three-state update of an optional field: leave it, clear it, or set it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Patch<T> {
-    #[default]
-    Unchanged,
-    Clear,
-    Set(T),
 }
 
 /// An operator's change to one tool's configuration.

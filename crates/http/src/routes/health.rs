@@ -56,11 +56,6 @@ async fn healthz() -> Json<Value> {
 
 /// The process can serve: its store answers.
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    state
-        .service
-        .store()
-        .ping()
-        .await
-        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    state.service.check_ready().await?;
     Ok(Json(json!({"status": "ready"})))
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use feather_domain::input_config::InputDefaults;
+use feather_domain::patch::Patch;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use crate::document::Document;
 use crate::{
-    CatalogTool, Patch, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, ToolView,
+    CatalogTool, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, ToolView,
     listing_write, with_pool,
 };
 

@@ -1,7 +1,8 @@
 //! The fields derived from a tool's documents: written by the writes that change them,
 //! derived again on read and by `migrate` when the rules that derived them changed.
 
-use feather_store::{Patch, ToolConfigPatch, ToolView};
+use feather_domain::patch::Patch;
+use feather_store::{ToolConfigPatch, ToolView};
 use serde_json::json;
 
 use crate::fixtures;

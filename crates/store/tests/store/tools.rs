@@ -1,6 +1,7 @@
 use feather_domain::input_config::{InputArgConfig, InputArgType, InputDefaults};
 use feather_domain::integration::ToolsStatus;
-use feather_store::{Patch, Store, Tool, ToolConfigPatch};
+use feather_domain::patch::Patch;
+use feather_store::{Store, Tool, ToolConfigPatch};
 use serde_json::json;
 use uuid::Uuid;
 
