@@ -8,6 +8,7 @@ pub mod field_map;
 pub mod input_config;
 pub mod integration;
 pub mod invocation;
+pub mod last_used;
 pub mod patch;
 pub mod schema;
 pub mod slug;

@@ -1,8 +1,9 @@
 //! Organizations and API keys: creation, revocation, and authenticating a presented key.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use feather_domain::api_key::{Grants, Scope};
 use feather_domain::input_config::FieldError;
+use feather_domain::last_used;
 use feather_domain::slug::is_single_line_text;
 use feather_store::{ApiKey, NewApiKey, Organization, now};
 use rand::Rng;
@@ -20,9 +21,6 @@ const KEY_RANDOM_CHARS: usize = 40;
 const KEY_PREFIX_CHARS: usize = 12;
 const KEY_NAME_MAX_CHARS: usize = 255;
 const MAX_SCOPES: usize = 50;
-/// `last_used_at` is written at most this often per key, so that authenticating a request
-/// is a read and not a write.
-const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 
 /// The organization a request acts for, the key that proved it, and what it may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,10 +247,7 @@ impl Service {
         if !key.state(at).is_active() {
             return Ok(None);
         }
-        if key
-            .last_used_at
-            .is_none_or(|used| at - used >= LAST_USED_RESOLUTION)
-        {
+        if last_used::is_due(key.last_used_at, at) {
             self.store.touch_api_key(key.id, at).await?;
         }
         let principal = Principal {
@@ -317,7 +312,7 @@ mod tests {
     fn a_valid_new_key_has_no_problems() {
         let now = now();
         let scopes = vec!["read".to_owned(), "invoke".to_owned()];
-        let expiry = Some(now + Duration::days(30));
+        let expiry = Some(now + chrono::Duration::days(30));
         assert!(key_input_problems("ci", &scopes, expiry, now).is_empty());
         assert!(!key_input_problems("a\nb", &[], None, now).is_empty());
         assert!(!key_input_problems(&"k".repeat(256), &[], None, now).is_empty());

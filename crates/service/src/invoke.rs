@@ -7,6 +7,7 @@ use feather_domain::field_map::{field_mappings, narrow, parse_field_map, unresol
 use feather_domain::input_config::FieldError;
 use feather_domain::integration::ConnectionStatus;
 use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
+use feather_domain::last_used;
 use feather_domain::schema::CompiledSchema;
 use feather_store::{Invocation as InvocationRecord, now};
 use serde_json::{Map, Value};
@@ -122,6 +123,11 @@ impl Service {
                 error,
             })
             .await?;
+        if last_used::is_due(connection.last_used_at, started_at) {
+            self.store
+                .mark_connection_used(organization_id, connection_id, started_at)
+                .await?;
+        }
         let result = called?;
 
         let mappings =

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{ApiKey, NewApiKey, Store, StoreResult, listing_write, with_pool};
+use crate::{ApiKey, NewApiKey, Store, StoreResult, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! api_key_columns {
@@ -54,14 +54,14 @@ impl Store {
     }
 
     /// Marks the key revoked. False when the organization has no such key. Revoking twice
-    /// keeps the first revocation time.
+    /// keeps the first revocation time. The listing shows no keys: its version stays.
     pub async fn revoke_api_key(
         &self,
         organization_id: Uuid,
         key_id: Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let rows_affected = listing_write!(self, organization_id, |tx| {
+        let rows_affected = with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) \
                  WHERE organization_id = $1 AND id = $2",
@@ -69,9 +69,9 @@ impl Store {
             .bind(organization_id)
             .bind(key_id)
             .bind(at)
-            .execute(&mut *tx)
+            .execute(pool)
             .await
-            .map(|done| done.rows_affected())?
+            .map(|done| done.rows_affected())
         })?;
         Ok(rows_affected > 0)
     }

@@ -21,9 +21,9 @@ pub struct Invocation {
 }
 
 impl Store {
-    /// Records an invocation and marks its connection used, together.
+    /// Records an invocation. The listing does not show invocations, so its version stays.
     pub async fn record_invocation(&self, invocation: &Invocation) -> StoreResult<()> {
-        listing_write!(self, invocation.organization_id, |tx| {
+        with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO tool_invocations (id, organization_id, connection_id, tool_id, \
                  tool_path, started_at, duration_ms, outcome, error) \
@@ -38,15 +38,29 @@ impl Store {
             .bind(invocation.duration_ms)
             .bind(&invocation.outcome)
             .bind(&invocation.error)
-            .execute(&mut *tx)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Sets the connection's `last_used_at` to `at` (the listing shows it, so its version
+    /// moves). A later time already recorded is kept.
+    pub async fn mark_connection_used(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        listing_write!(self, organization_id, |tx| {
             sqlx::query(
-                "UPDATE connections SET last_used_at = $3 \
-                 WHERE organization_id = $1 AND id = $2",
+                "UPDATE connections SET last_used_at = $3 WHERE organization_id = $1 \
+                 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
             )
-            .bind(invocation.organization_id)
-            .bind(invocation.connection_id)
-            .bind(invocation.started_at)
+            .bind(organization_id)
+            .bind(connection_id)
+            .bind(at)
             .execute(&mut *tx)
             .await?;
         })?;

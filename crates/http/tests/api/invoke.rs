@@ -295,6 +295,33 @@ async fn a_call_sets_the_connections_last_used_at() {
     demo.shutdown().await;
 }
 
+/// Calls within a minute of the last recorded use only record themselves: the listing
+/// (and so every replica's cached copy of it) stays as it was.
+#[tokio::test]
+async fn calls_within_a_minute_of_the_last_use_leave_the_listing_unchanged() {
+    let (app, demo, connection) = demo_app().await;
+    app.call_tool(&connection, "search_customers", json!({"query": "ada"}))
+        .await
+        .expect(StatusCode::OK);
+    let after_first = app.get(crate::support::LISTING).await;
+    let etag = after_first.header("etag").expect("an ETag").to_owned();
+    let first_use = app.connection(&connection).await["last_used_at"].clone();
+    for _ in 0..3 {
+        app.call_tool(&connection, "search_customers", json!({"query": "ada"}))
+            .await
+            .expect(StatusCode::OK);
+    }
+    let after_more = app.get(crate::support::LISTING).await;
+    assert_eq!(after_more.header("etag"), Some(etag.as_str()));
+    assert_eq!(app.connection(&connection).await["last_used_at"], first_use);
+    assert_eq!(
+        app.invocations(&connection).await.len(),
+        4,
+        "every call is recorded"
+    );
+    demo.shutdown().await;
+}
+
 #[tokio::test]
 async fn each_invocation_is_recorded_with_its_tool_duration_and_outcome() {
     let (app, demo, connection) = demo_app().await;

@@ -99,7 +99,7 @@ store_tests! {
         assert_eq!(still_rejected.status_reason.as_deref(), Some("Credentials rejected."));
     }
 
-    async fn an_invocation_is_recorded_and_marks_the_connection_used(store) {
+    async fn an_invocation_is_recorded_and_its_connection_marked_used(store) {
         let organization = fixtures::organization(store).await;
         let connection = fixtures::stored_connection(store, organization.id, "crm").await;
         let at = fixtures::later(connection.created_at, 9);
@@ -119,6 +119,9 @@ store_tests! {
             store.list_invocations(organization.id, connection.id).await.expect("list"),
             vec![invocation]
         );
+        let unmarked = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
+        assert_eq!(unmarked.last_used_at, None, "marking the use is a write of its own");
+        store.mark_connection_used(organization.id, connection.id, at).await.expect("mark");
         let used = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
         assert_eq!(used.last_used_at, Some(at));
         let other = fixtures::organization(store).await;

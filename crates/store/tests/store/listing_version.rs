@@ -24,6 +24,20 @@ macro_rules! moves_the_version {
     }};
 }
 
+/// Asserts that `write` left the organization's listing version where it was.
+macro_rules! keeps_the_version {
+    ($store:expr, $organization:expr, $what:literal, $write:expr) => {{
+        let before = version($store, $organization).await;
+        $write.await.expect($what);
+        assert_eq!(
+            version($store, $organization).await,
+            before,
+            "{} moved it",
+            $what
+        );
+    }};
+}
+
 store_tests! {
     async fn every_write_to_an_organizations_listing_moves_its_version(store) {
         let organization = fixtures::organization(store).await;
@@ -44,6 +58,21 @@ store_tests! {
         moves_the_version!(store, org, "sync failure", store.record_sync_failure(org, connection.id, &feather_store::SyncFailure {
             message: "down", reason: "Down.".to_owned(), credentials_rejected: false, retry_at: None, at,
         }));
+        moves_the_version!(store, org, "use", store.mark_connection_used(org, connection.id, at));
+        moves_the_version!(store, org, "delete", store.delete_connection(org, connection.id));
+
+        assert_eq!(version(store, other.id).await, other_version, "another org's version moved");
+        assert_eq!(store.listing_version(Uuid::now_v7()).await.expect("version"), None);
+    }
+
+    async fn writes_the_listing_does_not_show_keep_its_version(store) {
+        let organization = fixtures::organization(store).await;
+        let org = organization.id;
+        let connection = fixtures::connection(org, "crm", feather_store::now());
+        store.insert_connection(&connection, None, None).await.expect("insert");
+        let at = fixtures::later(connection.created_at, 1);
+        store.apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at).await.expect("sync");
+        let tool = store.list_connection_tools(org, connection.id).await.expect("tools")[0].clone();
         let invocation = Invocation {
             id: Uuid::now_v7(),
             organization_id: org,
@@ -55,11 +84,19 @@ store_tests! {
             outcome: "ok".to_owned(),
             error: None,
         };
-        moves_the_version!(store, org, "invocation", store.record_invocation(&invocation));
-        moves_the_version!(store, org, "revocation", store.revoke_api_key(org, Uuid::now_v7(), at));
-        moves_the_version!(store, org, "delete", store.delete_connection(org, connection.id));
+        keeps_the_version!(store, org, "invocation", store.record_invocation(&invocation));
+        keeps_the_version!(store, org, "revocation", store.revoke_api_key(org, Uuid::now_v7(), at));
+        keeps_the_version!(store, org, "no-op revocation", store.revoke_api_key(org, Uuid::now_v7(), at));
+    }
 
-        assert_eq!(version(store, other.id).await, other_version, "another org's version moved");
-        assert_eq!(store.listing_version(Uuid::now_v7()).await.expect("version"), None);
+    async fn a_connection_used_again_keeps_its_latest_use(store) {
+        let organization = fixtures::organization(store).await;
+        let connection = fixtures::connection(organization.id, "crm", feather_store::now());
+        store.insert_connection(&connection, None, None).await.expect("insert");
+        let (earlier, later) = (fixtures::later(connection.created_at, 1), fixtures::later(connection.created_at, 2));
+        store.mark_connection_used(organization.id, connection.id, later).await.expect("use");
+        store.mark_connection_used(organization.id, connection.id, earlier).await.expect("use");
+        let stored = store.get_connection(organization.id, connection.id).await.expect("read").expect("the connection");
+        assert_eq!(stored.last_used_at, Some(later));
     }
 }
