@@ -19,6 +19,8 @@
 #                          W1 alone on PostgreSQL, the like-for-like baseline of W2
 #   BENCH_W2_SQLITE=1      without a PostgreSQL URL: W2 on SQLite (~7 GB in the scratch dir)
 #   BENCH_KEEP=1           keep the scratch directory (fixtures, service logs)
+#   BENCH_SERVICE_BIN=PATH load another build of feather-integrations (say, an older
+#                          commit's release binary) with this harness: before and after
 #
 # Micro-benchmarks (criterion) are separate: cargo bench -p feather-bench
 set -euo pipefail
@@ -104,7 +106,7 @@ mkdir -p target/bench
 report="target/bench/report-$(date -u +%Y%m%dT%H%M%SZ).json"
 echo "==> load phases: ${duration}s each (+${warmup}s warm-up), concurrency $concurrency"
 "$bench" run \
-    --service-bin "$root/target/release/feather-integrations" \
+    --service-bin "${BENCH_SERVICE_BIN:-$root/target/release/feather-integrations}" \
     --w1 "$scratch/w1.json" "${w2_args[@]}" "${nginx_args[@]}" \
     --duration "$duration" --warmup "$warmup" --concurrency "$concurrency" \
     --work-dir "$scratch/run" --json-out "$report"

@@ -168,6 +168,10 @@ pub async fn start_service(spec: &ServeSpec) -> anyhow::Result<(Guard, SocketAdd
             "0",
             "--rate-limit-per-org",
             "0",
+            "--upstream-rate-limit-per-key",
+            "0",
+            "--upstream-rate-limit-per-org",
+            "0",
         ])
         .env("FEATHER_LOG", "warn")
         .env_remove("FEATHER_DATABASE_URL")

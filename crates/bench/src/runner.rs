@@ -3,12 +3,15 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hyper::header::{ETAG, HeaderName, HeaderValue, IF_NONE_MATCH};
 use serde::Serialize;
 
+use crate::calls::{Api, CalledTool};
 use crate::fixtures::Manifest;
 use crate::load::{self, LoadResult, Target};
 use crate::procs::{self, ServeSpec};
@@ -132,6 +135,11 @@ const CONDITIONAL: &str = "W1 conditional";
 const W1_POSTGRES: &str = "W1 warm, PostgreSQL";
 const W2: &str = "W2";
 const NGINX: &str = "nginx static (same body)";
+const WARM_IDLE: &str = "W1+1 warm, no calls";
+const WARM_CALLS: &str = "W1+1 warm, tool calls";
+
+/// Tool calls a second while the listing is loaded in the calls phase.
+const CALLS_PER_SECOND: u32 = 20;
 
 /// Checks the report's rows against the targets.
 fn check_targets(rows: &[Row]) -> Vec<TargetCheck> {
@@ -184,6 +192,21 @@ fn check_targets(rows: &[Row]) -> Vec<TargetCheck> {
         _ => TargetCheck {
             target: "W2 p50 <= 1.2 x W1 warm p50",
             figure: "W2 not run".into(),
+            met: None,
+        },
+    });
+    checks.push(match (row(WARM_CALLS), row(WARM_IDLE)) {
+        (Some(calls), Some(idle)) => {
+            let ratio = calls.requests_per_sec / idle.requests_per_sec;
+            TargetCheck {
+                target: "warm with tool calls >= 0.8 x without",
+                figure: format!("{ratio:.2} x"),
+                met: Some(ratio >= 0.8),
+            }
+        }
+        _ => TargetCheck {
+            target: "warm with tool calls >= 0.8 x without",
+            figure: "not measured".into(),
             met: None,
         },
     });
@@ -376,6 +399,55 @@ async fn warm_with_baseline(settings: &RunSettings) -> anyhow::Result<(Row, Opti
     Ok((service_row, nginx_row, body.len()))
 }
 
+/// The warm listing of W1 plus one demo connection, loaded once alone and once while its
+/// tool is called `CALLS_PER_SECOND` times a second. It adds a connection to W1's store,
+/// so it runs after every other W1 phase. Returns (without calls, with calls).
+async fn warm_with_calls(settings: &RunSettings) -> anyhow::Result<(Row, Row)> {
+    let manifest = &settings.w1;
+    let env = vec![(
+        "FEATHER_ALLOW_UPSTREAM".to_owned(),
+        "127.0.0.1/32".to_owned(),
+    )];
+    let (mut service, address) = procs::start_service(&serve_spec(settings, manifest, env)).await?;
+    let api = Api {
+        address,
+        api_key: api_key_header(&manifest.api_key)?,
+    };
+    let called = CalledTool::connect(&api).await?;
+    let target = Target {
+        address,
+        path: LISTING.to_owned(),
+        headers: vec![api_key_header(&manifest.api_key)?],
+    };
+    let idle = measure(&target, settings, settings.concurrency).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let caller = {
+        let (api, stop) = (api.clone(), Arc::clone(&stop));
+        async move { called.call_steadily(&api, CALLS_PER_SECOND, stop).await }
+    };
+    let (with_calls, (calls_ok, calls_failed)) = tokio::join!(
+        async {
+            let result = measure(&target, settings, settings.concurrency).await;
+            stop.store(true, Ordering::Relaxed);
+            result
+        },
+        caller
+    );
+    service.check_alive()?;
+    let peak = procs::status_kib(service.pid(), "VmHWM");
+    service.stop();
+    let body_bytes = with_calls
+        .body_bytes
+        .checked_div(with_calls.requests)
+        .unwrap_or(0);
+    let mut idle_row = Row::measured(WARM_IDLE, settings.concurrency, &idle, peak);
+    idle_row.note = format!("{body_bytes} B body");
+    let mut calls_row = Row::measured(WARM_CALLS, settings.concurrency, &with_calls, peak);
+    calls_row.note =
+        format!("{CALLS_PER_SECOND} calls/s wanted: {calls_ok} answered 200, {calls_failed} not");
+    Ok((idle_row, calls_row))
+}
+
 /// Runs every phase and returns the report.
 pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&settings.work_dir)?;
@@ -440,6 +512,9 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
             "skipped: no W2 fixtures (set FEATHER_BENCH_DATABASE_URL)".into(),
         )),
     }
+    eprintln!("phase: {WARM_IDLE} / {WARM_CALLS} ({CALLS_PER_SECOND} tool calls/s)");
+    let (idle, with_calls) = warm_with_calls(settings).await?;
+    rows.extend([idle, with_calls]);
     if let Some(nginx) = nginx {
         for row in &mut rows {
             if row.requests > 0 && nginx.requests_per_sec > 0.0 {
@@ -513,7 +588,7 @@ pub fn table(report: &Report) -> String {
             note
         ));
     }
-    out.push_str("\ntargets (issue 4):\n");
+    out.push_str("\ntargets (issues 4 and 10):\n");
     for check in &report.targets {
         let verdict = match check.met {
             Some(true) => "met",

@@ -1,0 +1,154 @@
+//! The warm listing while tools are being called: the W1 organization gets one more
+//! connection, to the demo MCP server in this process, and a caller invokes one of its
+//! tools at a steady rate while the listing is loaded. Measured once without the calls
+//! and once with them, on the same service and the same listing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use feather_demo_mcp::DemoServer;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+
+/// The connection the phase adds, and the demo tool it calls.
+const NICKNAME: &str = "Bench calls";
+const TOOL: &str = "search_customers";
+
+/// How long the demo connection may take to sync before the phase gives up.
+const SYNC_PATIENCE: Duration = Duration::from_secs(30);
+
+/// A JSON API of the service, as one client with the organization's key.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub address: SocketAddr,
+    pub api_key: (HeaderName, HeaderValue),
+}
+
+impl Api {
+    /// Sends one request with a JSON body (or none) and reads the JSON answer.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let stream = TcpStream::connect(self.address).await?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let driver = tokio::spawn(connection);
+        let payload = body.map(Value::to_string).unwrap_or_default();
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, self.address.to_string())
+            .header(CONTENT_TYPE, "application/json")
+            .header(&self.api_key.0, &self.api_key.1)
+            .body(Full::new(Bytes::from(payload)))?;
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        drop(sender);
+        driver.abort();
+        let answer = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).context("the answer is not JSON")?
+        };
+        Ok((status, answer))
+    }
+}
+
+/// The demo server, connected and synced: the test-call path and the slug to call.
+#[derive(Debug)]
+pub struct CalledTool {
+    demo: DemoServer,
+    path: String,
+    slug: String,
+}
+
+impl CalledTool {
+    /// Starts the demo server, connects it through the API and waits for its tools.
+    pub async fn connect(api: &Api) -> anyhow::Result<CalledTool> {
+        let demo = DemoServer::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let body = json!({
+            "nickname": NICKNAME,
+            "server_url": demo.streamable_url(),
+            "transport": "streamable_http",
+            "auth_type": "none"
+        });
+        let (status, created) = api
+            .send(
+                "POST",
+                "/v1/integrations/connections/custom-mcp",
+                Some(&body),
+            )
+            .await?;
+        if status != 201 {
+            bail!("connecting the demo server answered {status}: {created}");
+        }
+        let id = created["connection_id"]
+            .as_str()
+            .context("the connection has no id")?
+            .to_owned();
+        let connection_path = format!("{}/{id}", crate::runner::LISTING);
+        let deadline = tokio::time::Instant::now() + SYNC_PATIENCE;
+        loop {
+            let (_, connection) = api.send("GET", &connection_path, None).await?;
+            match connection["tools_status"].as_str() {
+                Some("synced") => {
+                    let slug = connection["tools"]
+                        .as_array()
+                        .and_then(|tools| tools.iter().find(|tool| tool["tool_path"] == TOOL))
+                        .and_then(|tool| tool["slug"].as_str())
+                        .with_context(|| format!("the demo server has no {TOOL} tool"))?
+                        .to_owned();
+                    return Ok(CalledTool {
+                        demo,
+                        path: format!("{connection_path}/test-mcp-call"),
+                        slug,
+                    });
+                }
+                Some("failed") => bail!("the demo connection's sync failed: {connection}"),
+                _ if tokio::time::Instant::now() >= deadline => {
+                    bail!("the demo connection did not sync within {SYNC_PATIENCE:?}")
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Calls the tool `per_second` times a second until `stop` is set; returns the
+    /// calls answered 200 and those that were not.
+    pub async fn call_steadily(
+        &self,
+        api: &Api,
+        per_second: u32,
+        stop: Arc<AtomicBool>,
+    ) -> (u64, u64) {
+        let ok = AtomicU64::new(0);
+        let failed = AtomicU64::new(0);
+        let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second.max(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let body = json!({"slug": self.slug, "input": {"query": "ada"}});
+        while !stop.load(Ordering::Relaxed) {
+            tick.tick().await;
+            match api.send("POST", &self.path, Some(&body)).await {
+                Ok((200, _)) => ok.fetch_add(1, Ordering::Relaxed),
+                _ => failed.fetch_add(1, Ordering::Relaxed),
+            };
+        }
+        (ok.into_inner(), failed.into_inner())
+    }
+
+    pub async fn stop(self) {
+        self.demo.shutdown().await;
+    }
+}
