@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
+use feather_domain::connection::Connection;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_domain::patch::Patch;
 use feather_domain::slug::{slugify, tool_slug};
 use feather_domain::tool_view::{DERIVATION_REVISION, derive_tool_view};
 use feather_service::{SecretBox, Service};
-use feather_store::{CatalogTool, Connection, Store, ToolConfigPatch};
+use feather_store::{CatalogTool, Store, ToolConfigPatch};
 use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,29 @@
 //! API keys: whether a key may be used at a given moment, and what it may do.
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// An API key as stored: the key itself is never kept, only its hash and display prefix.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub key_prefix: String,
+    #[cfg_attr(feature = "sqlx", sqlx(json))]
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
+        KeyState::at(self.revoked_at, self.expires_at, now)
+    }
+}
 
 /// Where a key stands. A revoked key is reported as revoked even after its expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,14 +3,17 @@
 
 pub mod api_key;
 pub mod catalog;
+pub mod connection;
 pub mod custom_mcp;
 pub mod field_map;
 pub mod input_config;
 pub mod integration;
 pub mod invocation;
 pub mod last_used;
+pub mod organization;
 pub mod patch;
 pub mod schema;
 pub mod slug;
 pub mod text;
+pub mod tool;
 pub mod tool_view;

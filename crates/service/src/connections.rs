@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 
+use feather_domain::connection::Connection;
 use feather_domain::field_map::parse_field_map;
 use feather_domain::input_config::{FieldError, parse_input_defaults};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_domain::patch::Patch;
 use feather_domain::slug::{Nickname, NicknameError};
-use feather_store::{Connection, Created, ToolConfigPatch, ToolView, now};
+use feather_domain::tool::ToolView;
+use feather_store::{Created, ToolConfigPatch, now};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 

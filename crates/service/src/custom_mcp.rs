@@ -1,9 +1,9 @@
 //! Connecting a custom MCP server with static credentials.
 
+use feather_domain::connection::Connection;
 use feather_domain::custom_mcp::{CustomMcpRequest, validate_custom_mcp};
 use feather_domain::input_config::FieldError;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
-use feather_store::Connection;
 use uuid::Uuid;
 
 use crate::{NewConnection, Service, ServiceError, ServiceResult};

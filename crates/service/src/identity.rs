@@ -1,11 +1,13 @@
 //! Organizations and API keys: creation, revocation, and authenticating a presented key.
 
 use chrono::{DateTime, Utc};
+use feather_domain::api_key::ApiKey;
 use feather_domain::api_key::{Grants, Scope};
 use feather_domain::input_config::FieldError;
 use feather_domain::last_used;
+use feather_domain::organization::Organization;
 use feather_domain::slug::is_single_line_text;
-use feather_store::{ApiKey, NewApiKey, Organization, now};
+use feather_store::{NewApiKey, now};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use feather_domain::catalog::UpstreamTool;
-use feather_store::Connection;
+use feather_domain::connection::Connection;
 use serde_json::{Map, Value};
 
 use crate::vendors::{ToolSource, UpstreamCredentials, VendorConnection};

@@ -1,8 +1,9 @@
 //! Read models: stored records as the API shows them. The fields computed from a tool's
 //! documents come derived from the store (DESIGN.md §3 "Computed on every read").
 
+use feather_domain::connection::Connection;
 use feather_domain::integration::IntegrationKey;
-use feather_store::{Connection, ToolView};
+use feather_domain::tool::ToolView;
 
 /// A connection with its tools, as the listing shows it.
 #[derive(Debug, Clone)]

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{ApiKey, NewApiKey, Store, StoreResult, with_pool};
+use feather_domain::api_key::ApiKey;
+
+use crate::{NewApiKey, Store, StoreResult, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! api_key_columns {

@@ -8,7 +8,9 @@ use crate::jobs::JobKind;
 use feather_domain::integration::ToolsStatus;
 use feather_domain::slug::first_free_slug;
 
-use crate::{Connection, Pool, Store, StoreResult, SyncFailure, listing_write, with_pool};
+use feather_domain::connection::Connection;
+
+use crate::{Pool, Store, StoreResult, SyncFailure, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! connection_columns {

@@ -1,42 +1,11 @@
-//! The records the store reads and writes.
+//! What the store is given to write. The records it reads are domain types
+//! (`feather_domain::{organization, api_key, connection, tool}`).
 
 use chrono::{DateTime, Utc};
-use feather_domain::api_key::KeyState;
 use feather_domain::input_config::InputDefaults;
-use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_domain::patch::Patch;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
-
-/// A tenant: owns API keys and connections.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct Organization {
-    pub id: Uuid,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// An API key as stored: the key itself is never kept, only its hash and display prefix.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct ApiKey {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub name: String,
-    pub key_prefix: String,
-    #[sqlx(json)]
-    pub scopes: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl ApiKey {
-    pub fn state(&self, now: DateTime<Utc>) -> KeyState {
-        KeyState::at(self.revoked_at, self.expires_at, now)
-    }
-}
 
 /// A key to store: `key_hash` is the hex SHA-256 of the whole key.
 #[derive(Debug, Clone)]
@@ -49,82 +18,6 @@ pub struct NewApiKey {
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A connection of an organization to one integration.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct Connection {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    #[sqlx(try_from = "String")]
-    pub integration_key: IntegrationKey,
-    pub nickname: String,
-    pub nickname_slug: String,
-    #[sqlx(try_from = "String")]
-    pub vendor: Vendor,
-    pub vendor_connection_id: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub status: ConnectionStatus,
-    pub status_reason: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub tools_status: ToolsStatus,
-    pub tools_synced_at: Option<DateTime<Utc>>,
-    pub connected_at: Option<DateTime<Utc>>,
-    pub last_refreshed_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    #[sqlx(json)]
-    pub metadata: Map<String, Value>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A tool of a connection. Sync-owned fields mirror the upstream catalog; operator-owned
-/// fields (`is_enabled`, `input_defaults`, `response_field_map`) are only ever written by an
-/// operator.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tool {
-    pub id: Uuid,
-    pub connection_id: Uuid,
-    pub organization_id: Uuid,
-    pub tool_path: String,
-    pub slug: String,
-    pub display_name: String,
-    pub description: Option<String>,
-    pub input_schema: Value,
-    pub response_schema: Option<Value>,
-    pub is_enabled: bool,
-    pub input_defaults: Option<InputDefaults>,
-    pub response_field_map: Option<Value>,
-    pub last_seen_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A tool as the API shows it: its documents as stored (JSON text, checked but not parsed:
-/// they are passed on as they are) and the fields derived from them (DESIGN.md §3).
-#[derive(Debug, Clone)]
-pub struct ToolView {
-    pub id: Uuid,
-    pub connection_id: Uuid,
-    pub organization_id: Uuid,
-    pub tool_path: String,
-    pub slug: String,
-    pub display_name: String,
-    pub description: Option<String>,
-    pub input_schema: Box<RawValue>,
-    pub response_schema: Option<Box<RawValue>>,
-    pub is_enabled: bool,
-    pub input_defaults: Option<Box<RawValue>>,
-    pub response_field_map: Option<Box<RawValue>>,
-    pub last_seen_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub default_count: usize,
-    pub pinned_count: usize,
-    pub stale_input_fields: Vec<String>,
-    pub stale_field_paths: Vec<String>,
-    /// The input schema itself when no configured value is injected.
-    pub merged_input_preview: Box<RawValue>,
 }
 
 /// One tool as the upstream catalog describes it: the sync-owned fields.

@@ -2,7 +2,9 @@
 
 use uuid::Uuid;
 
-use crate::{Organization, Store, StoreResult, with_pool};
+use feather_domain::organization::Organization;
+
+use crate::{Store, StoreResult, with_pool};
 
 /// The listing's freshness check: a primary-key read.
 pub(crate) const LISTING_VERSION: &str = "SELECT listing_version FROM organizations WHERE id = $1";

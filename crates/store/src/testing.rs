@@ -7,7 +7,9 @@ use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus,
 use tempfile::TempDir;
 use uuid::Uuid;
 
-use crate::{Connection, Store};
+use feather_domain::connection::Connection;
+
+use crate::Store;
 
 /// An active custom MCP connection, created at `at`, not yet synced, with no metadata:
 /// the base tests change with struct update syntax.

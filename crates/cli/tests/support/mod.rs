@@ -10,8 +10,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::Utc;
+use feather_domain::connection::Connection;
 use feather_store::testing::active_mcp_connection;
-use feather_store::{CatalogTool, Connection, Store};
+use feather_store::{CatalogTool, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

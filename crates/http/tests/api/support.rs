@@ -339,7 +339,7 @@ impl TestApp {
         self.service
             .store()
             .insert_connection(
-                &feather_store::Connection {
+                &feather_domain::connection::Connection {
                     id,
                     ..feather_store::testing::active_mcp_connection(
                         self.owner.id,

@@ -12,9 +12,10 @@ use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use crate::document::Document;
+use feather_domain::tool::{Tool, ToolView};
+
 use crate::{
-    CatalogTool, Pool, Store, StoreError, StoreResult, Tool, ToolConfigPatch, ToolView,
-    listing_write, with_pool,
+    CatalogTool, Pool, Store, StoreError, StoreResult, ToolConfigPatch, listing_write, with_pool,
 };
 
 /// The column list of every query of this module, as a literal for `concat!`.

@@ -15,7 +15,9 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::document::Document;
-use crate::{Store, StoreError, StoreResult, ToolView, with_pool};
+use feather_domain::tool::ToolView;
+
+use crate::{Store, StoreError, StoreResult, with_pool};
 
 /// The columns of a `ToolView`, as a literal for `concat!`.
 macro_rules! tool_view_columns {

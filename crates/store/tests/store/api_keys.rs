@@ -16,7 +16,7 @@ fn new_key(organization_id: Uuid, hash: &str, at: chrono::DateTime<chrono::Utc>)
     }
 }
 
-async fn insert(store: &Store, key: &NewApiKey) -> feather_store::ApiKey {
+async fn insert(store: &Store, key: &NewApiKey) -> feather_domain::api_key::ApiKey {
     store.insert_api_key(key).await.expect("insert key")
 }
 

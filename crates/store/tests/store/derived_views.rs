@@ -2,7 +2,8 @@
 //! derived again on read and by `migrate` when the rules that derived them changed.
 
 use feather_domain::patch::Patch;
-use feather_store::{ToolConfigPatch, ToolView};
+use feather_domain::tool::ToolView;
+use feather_store::ToolConfigPatch;
 use serde_json::json;
 
 use crate::fixtures;

@@ -1,8 +1,10 @@
 //! Records to store, with every field set to something a test can check.
 
 use chrono::{DateTime, Duration, Utc};
+use feather_domain::connection::Connection;
+use feather_domain::organization::Organization;
 use feather_store::testing::active_mcp_connection;
-use feather_store::{CatalogTool, Connection, Organization, Store};
+use feather_store::{CatalogTool, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

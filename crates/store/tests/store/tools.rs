@@ -1,7 +1,8 @@
 use feather_domain::input_config::{InputArgConfig, InputArgType, InputDefaults};
 use feather_domain::integration::ToolsStatus;
 use feather_domain::patch::Patch;
-use feather_store::{Store, Tool, ToolConfigPatch};
+use feather_domain::tool::Tool;
+use feather_store::{Store, ToolConfigPatch};
 use serde_json::json;
 use uuid::Uuid;
 

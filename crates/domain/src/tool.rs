@@ -1,0 +1,58 @@
+//! A connection's tools as stored: for the rules (documents parsed) and as the API shows
+//! them (documents as stored, with the fields derived from them).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::input_config::InputDefaults;
+
+/// A tool of a connection. Sync-owned fields mirror the upstream catalog; operator-owned
+/// fields (`is_enabled`, `input_defaults`, `response_field_map`) are only ever written by an
+/// operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    pub organization_id: Uuid,
+    pub tool_path: String,
+    pub slug: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub input_schema: Value,
+    pub response_schema: Option<Value>,
+    pub is_enabled: bool,
+    pub input_defaults: Option<InputDefaults>,
+    pub response_field_map: Option<Value>,
+    pub last_seen_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A tool as the API shows it: its documents as stored (JSON text, checked but not parsed:
+/// they are passed on as they are) and the fields derived from them (DESIGN.md §3).
+#[derive(Debug, Clone)]
+pub struct ToolView {
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    pub organization_id: Uuid,
+    pub tool_path: String,
+    pub slug: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub input_schema: Box<RawValue>,
+    pub response_schema: Option<Box<RawValue>>,
+    pub is_enabled: bool,
+    pub input_defaults: Option<Box<RawValue>>,
+    pub response_field_map: Option<Box<RawValue>>,
+    pub last_seen_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub default_count: usize,
+    pub pinned_count: usize,
+    pub stale_input_fields: Vec<String>,
+    pub stale_field_paths: Vec<String>,
+    /// The input schema itself when no configured value is injected.
+    pub merged_input_preview: Box<RawValue>,
+}
