@@ -79,7 +79,7 @@ pub async fn api_keys(store: &StoreArgs, command: ApiKeysCommand) -> anyhow::Res
         ApiKeysCommand::List { org, json } => {
             ensure_organization(&service, org).await?;
             for key in service.list_api_keys(org).await? {
-                let state = key.state(feather_store::now()).as_str();
+                let state = key.state(service.now()).as_str();
                 if json {
                     println!(
                         "{}",

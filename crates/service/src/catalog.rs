@@ -6,7 +6,7 @@ use feather_domain::catalog::{UpstreamTool, check_catalog};
 
 use crate::blocking::off_runtime;
 use feather_domain::slug::{first_free_slug, humanize, tool_slug};
-use feather_store::{CatalogTool, now};
+use feather_store::CatalogTool;
 use uuid::Uuid;
 
 use crate::{Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
@@ -64,7 +64,7 @@ impl Service {
             })
             .collect::<Vec<_>>();
         self.store
-            .apply_catalog(organization_id, connection_id, &catalog, now())
+            .apply_catalog(organization_id, connection_id, &catalog, self.now())
             .await?;
         Ok(())
     }

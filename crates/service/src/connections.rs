@@ -9,7 +9,7 @@ use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus,
 use feather_domain::patch::Patch;
 use feather_domain::slug::{Nickname, NicknameError};
 use feather_domain::tool::ToolView;
-use feather_store::{Created, ToolConfigPatch, now};
+use feather_store::{Created, ToolConfigPatch};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -64,7 +64,7 @@ impl Service {
     ) -> ServiceResult<Connection> {
         let nickname = Nickname::parse(&new.nickname).map_err(nickname_problem)?;
         let base = nickname.slug();
-        let created_at = now();
+        let created_at = self.now();
         let connection = Connection {
             id: Uuid::now_v7(),
             organization_id,
@@ -165,7 +165,12 @@ impl Service {
         if let Some(nickname) = nickname {
             let nickname = Nickname::parse(nickname).map_err(nickname_problem)?;
             self.store
-                .rename_connection(organization_id, connection_id, nickname.as_str(), now())
+                .rename_connection(
+                    organization_id,
+                    connection_id,
+                    nickname.as_str(),
+                    self.now(),
+                )
                 .await?
                 .ok_or(ServiceError::NotFound("connection"))?;
         }
@@ -197,7 +202,7 @@ impl Service {
     ) -> ServiceResult<Vec<ConnectionToolView>> {
         let connection = self.connection(organization_id, connection_id).await?;
         self.store
-            .set_connection_tools_enabled(organization_id, connection_id, enabled, now())
+            .set_connection_tools_enabled(organization_id, connection_id, enabled, self.now())
             .await?;
         let tools = self
             .store
@@ -256,7 +261,7 @@ impl Service {
                 .await?
         } else {
             self.store
-                .update_tool_config(organization_id, connection_id, tool_id, &patch, now())
+                .update_tool_config(organization_id, connection_id, tool_id, &patch, self.now())
                 .await?
         };
         // None: deleted between the read and now.

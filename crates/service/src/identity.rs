@@ -7,7 +7,7 @@ use feather_domain::input_config::FieldError;
 use feather_domain::last_used;
 use feather_domain::organization::Organization;
 use feather_domain::slug::is_single_line_text;
-use feather_store::{NewApiKey, now};
+use feather_store::NewApiKey;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
@@ -150,7 +150,7 @@ impl Service {
         let organization = Organization {
             id: Uuid::now_v7(),
             name: name.to_owned(),
-            created_at: now(),
+            created_at: self.now(),
         };
         self.store.insert_organization(&organization).await?;
         let key = self
@@ -175,7 +175,7 @@ impl Service {
         input: NewApiKeyInput,
     ) -> ServiceResult<CreatedApiKey> {
         let name = input.name.trim();
-        let created_at = now();
+        let created_at = self.now();
         let problems = key_input_problems(name, &input.scopes, input.expires_at, created_at);
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
@@ -221,7 +221,7 @@ impl Service {
     pub async fn revoke_api_key(&self, organization_id: Uuid, key_id: Uuid) -> ServiceResult<()> {
         if self
             .store
-            .revoke_api_key(organization_id, key_id, now())
+            .revoke_api_key(organization_id, key_id, self.now())
             .await?
         {
             self.keys.evict(key_id);
@@ -239,13 +239,13 @@ impl Service {
             return Ok(None);
         }
         let key_hash = hash_key(presented);
-        if let Some(principal) = self.keys.get(&key_hash) {
+        let at = self.now();
+        if let Some(principal) = self.keys.get(&key_hash, at) {
             return Ok(Some(principal));
         }
         let Some(key) = self.store.find_api_key_by_hash(&key_hash).await? else {
             return Ok(None);
         };
-        let at = now();
         if !key.state(at).is_active() {
             return Ok(None);
         }
@@ -257,7 +257,7 @@ impl Service {
             key_id: key.id,
             grants: Grants::of(&key.scopes),
         };
-        self.keys.insert(key_hash, principal);
+        self.keys.insert(key_hash, principal, at);
         Ok(Some(principal))
     }
 }
@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn every_problem_with_a_new_key_is_reported() {
-        let now = now();
+        let now = feather_store::now();
         let scopes = vec!["read".to_owned(), String::new(), "admin".to_owned()];
         let problems = key_input_problems("", &scopes, Some(now), now);
         let locs: Vec<Vec<String>> = problems.into_iter().map(|p| p.loc).collect();
@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_valid_new_key_has_no_problems() {
-        let now = now();
+        let now = feather_store::now();
         let scopes = vec!["read".to_owned(), "invoke".to_owned()];
         let expiry = Some(now + chrono::Duration::days(30));
         assert!(key_input_problems("ci", &scopes, expiry, now).is_empty());

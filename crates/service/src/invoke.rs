@@ -9,7 +9,7 @@ use feather_domain::integration::ConnectionStatus;
 use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
 use feather_domain::last_used;
 use feather_domain::schema::CompiledSchema;
-use feather_store::{Invocation as InvocationRecord, now};
+use feather_store::Invocation as InvocationRecord;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -96,7 +96,7 @@ impl Service {
         }
 
         let upstream = self.reach(&connection).await?;
-        let started_at = now();
+        let started_at = self.now();
         let clock = Instant::now();
         let called = upstream.call_tool(&tool.tool_path, arguments).await;
         let (outcome, error) = match &called {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use feather_store::{Job, JobKind, now};
+use feather_store::{Job, JobKind};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -101,7 +101,7 @@ impl JobRunner {
     }
 
     async fn claim(&self, worker: &str) -> ServiceResult<Option<Job>> {
-        let at = now();
+        let at = self.service.now();
         Ok(self
             .service
             .store
@@ -121,7 +121,7 @@ impl JobRunner {
             match self
                 .service
                 .store
-                .renew_job_lease(job.id, worker, now() + self.lease())
+                .renew_job_lease(job.id, worker, self.service.now() + self.lease())
                 .await
             {
                 Ok(true) => {}
@@ -169,7 +169,7 @@ impl JobRunner {
             }
             // The store itself failed: the failure could not even be recorded.
             Err(error) => {
-                let retry_at = retry_in.map(|delay| now() + to_time_delta(delay));
+                let retry_at = retry_in.map(|delay| self.service.now() + to_time_delta(delay));
                 self.retry_or_give_up(worker, job, retry_at, &error.to_string())
                     .await
             }
@@ -201,19 +201,21 @@ impl JobRunner {
             Some(run_at) => {
                 tracing::info!(%reason, %run_at, "job failed; retrying");
                 store
-                    .requeue_job(job, worker, run_at, Some(reason), false, now())
+                    .requeue_job(job, worker, run_at, Some(reason), false, self.service.now())
                     .await
             }
             None => {
                 tracing::warn!(%reason, "job failed; giving up");
-                store.fail_job(job.id, worker, reason, now()).await
+                store
+                    .fail_job(job.id, worker, reason, self.service.now())
+                    .await
             }
         }
     }
 
     /// Shutdown: the job goes back to the queue, due at once, its attempt not counted.
     async fn release(&self, worker: &str, job: &Job) {
-        let at = now();
+        let at = self.service.now();
         let released = self
             .service
             .store

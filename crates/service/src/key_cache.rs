@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 use crate::Principal;
 
 /// How long a checked key is trusted without asking the store again.
-const TRUST_FOR: Duration = Duration::from_secs(1);
+const TRUST_FOR: TimeDelta = TimeDelta::seconds(1);
 /// Entries kept at most: past this the cache starts over, so a flood of distinct keys
 /// cannot grow it without bound.
 const MAX_ENTRIES: usize = 10_000;
@@ -19,23 +19,24 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Debug, Default)]
 pub(crate) struct KeyCache {
     /// Key hash → the principal it proved, and when the store said so.
-    entries: Mutex<HashMap<String, (Principal, Instant)>>,
+    entries: Mutex<HashMap<String, (Principal, DateTime<Utc>)>>,
 }
 
 impl KeyCache {
-    /// The principal of a key checked less than [`TRUST_FOR`] ago.
-    pub(crate) fn get(&self, key_hash: &str) -> Option<Principal> {
+    /// The principal of a key checked less than [`TRUST_FOR`] before `now`.
+    pub(crate) fn get(&self, key_hash: &str, now: DateTime<Utc>) -> Option<Principal> {
         let entries = self.entries.lock().ok()?;
         let (principal, checked_at) = entries.get(key_hash)?;
-        (checked_at.elapsed() < TRUST_FOR).then_some(*principal)
+        (now - *checked_at < TRUST_FOR).then_some(*principal)
     }
 
-    pub(crate) fn insert(&self, key_hash: String, principal: Principal) {
+    /// Records that the store proved `principal` for the key at `now`.
+    pub(crate) fn insert(&self, key_hash: String, principal: Principal, now: DateTime<Utc>) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
-            entries.insert(key_hash, (principal, Instant::now()));
+            entries.insert(key_hash, (principal, now));
         }
     }
 
@@ -61,25 +62,22 @@ mod tests {
 
     #[test]
     fn a_checked_key_is_trusted_then_evicted_on_revocation() {
-        let cache = KeyCache::default();
+        let (cache, now) = (KeyCache::default(), Utc::now());
         let key = principal();
-        assert_eq!(cache.get("hash"), None);
-        cache.insert("hash".to_owned(), key);
-        assert_eq!(cache.get("hash"), Some(key));
+        assert_eq!(cache.get("hash", now), None);
+        cache.insert("hash".to_owned(), key, now);
+        assert_eq!(cache.get("hash", now), Some(key));
         cache.evict(key.key_id);
-        assert_eq!(cache.get("hash"), None);
+        assert_eq!(cache.get("hash", now), None);
     }
 
     #[test]
-    fn trust_expires() {
-        let cache = KeyCache::default();
+    fn trust_ends_a_second_after_the_check() {
+        let (cache, checked_at) = (KeyCache::default(), Utc::now());
         let key = principal();
-        cache.insert("hash".to_owned(), key);
-        if let Ok(mut entries) = cache.entries.lock()
-            && let Some(entry) = entries.get_mut("hash")
-        {
-            entry.1 = Instant::now() - TRUST_FOR;
-        }
-        assert_eq!(cache.get("hash"), None);
+        cache.insert("hash".to_owned(), key, checked_at);
+        let almost = checked_at + TRUST_FOR - TimeDelta::microseconds(1);
+        assert_eq!(cache.get("hash", almost), Some(key));
+        assert_eq!(cache.get("hash", checked_at + TRUST_FOR), None);
     }
 }

@@ -2,7 +2,7 @@
 //! keys open them all, and re-sealing them under the first key (rotation), while replicas
 //! keep serving.
 
-use feather_store::{SealedSecret, SealedWith, now};
+use feather_store::{SealedSecret, SealedWith};
 
 use crate::secrets::{KeyId, Resealed, SecretBox, UnsealError};
 use crate::{Service, ServiceResult};
@@ -122,7 +122,7 @@ impl Service {
                                 secret.connection_id,
                                 &secret.sealed,
                                 &named,
-                                now(),
+                                self.now(),
                             )
                             .await?
                         {
@@ -198,7 +198,7 @@ impl Service {
                             secret.connection_id,
                             &secret.sealed,
                             &resealed,
-                            now(),
+                            self.now(),
                         )
                         .await?
                     {
@@ -209,7 +209,7 @@ impl Service {
                 Err(UnsealError) if forget_unopenable => {
                     if self
                         .store
-                        .forget_sealed_secret(&secret, FORGOTTEN_REASON, now())
+                        .forget_sealed_secret(&secret, FORGOTTEN_REASON, self.now())
                         .await?
                     {
                         rotation.forgotten += 1;

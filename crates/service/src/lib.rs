@@ -6,6 +6,7 @@
 
 mod blocking;
 mod catalog;
+mod clock;
 mod connections;
 mod custom_mcp;
 mod error;
@@ -23,6 +24,7 @@ mod views;
 
 use std::sync::Arc;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{NewConnection, ToolConfigInput};
 pub use error::{ServiceError, ServiceResult};
 pub use feather_domain::catalog::UpstreamTool;
@@ -51,6 +53,7 @@ pub struct Service {
     jobs_queued: Arc<Notify>,
     keys: Arc<key_cache::KeyCache>,
     limits: ServiceLimits,
+    clock: Arc<dyn Clock>,
 }
 
 /// Limits an operator can set per organization.
@@ -79,7 +82,18 @@ impl Service {
             jobs_queued: Arc::new(Notify::new()),
             keys: Arc::default(),
             limits: ServiceLimits::default(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// This service reading the time from `clock` instead of the system's.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Service {
+        Service { clock, ..self }
+    }
+
+    /// The time every rule of this service uses (see [`Clock`]).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// This service with `limits` instead of the defaults.

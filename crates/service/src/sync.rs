@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use feather_domain::integration::ConnectionStatus;
-use feather_store::{JobKind, SyncFailure, now};
+use feather_store::{JobKind, SyncFailure};
 use uuid::Uuid;
 
 use crate::{Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
@@ -60,7 +60,7 @@ impl Service {
             return Ok(SyncOutcome::Skipped);
         }
         self.store
-            .mark_tools_syncing(organization_id, connection_id, now())
+            .mark_tools_syncing(organization_id, connection_id, self.now())
             .await?;
         let listed = match self.reach(&connection).await {
             Ok(upstream) => upstream.list_tools().await.map_err(ServiceError::from),
@@ -76,7 +76,7 @@ impl Service {
         match recorded {
             Ok(()) => Ok(SyncOutcome::Synced),
             Err(ServiceError::Upstream(error)) => {
-                let at = now();
+                let at = self.now();
                 let retry_at = retry_in
                     .filter(|_| error.kind.is_transient())
                     .map(|delay| at + crate::jobs::to_time_delta(delay));
@@ -106,7 +106,7 @@ impl Service {
             // written, the store is down and the runner's retry covers it.
             Err(unsaved) => {
                 tracing::error!(error = %unsaved, "could not save the tool sync");
-                let at = now();
+                let at = self.now();
                 let retry_at = retry_in.map(|delay| at + crate::jobs::to_time_delta(delay));
                 let failure = SyncFailure {
                     message: UNSAVED_SYNC,
@@ -145,7 +145,7 @@ impl Service {
                 "The connection's integration has no tool catalog to refresh.".to_owned(),
             ));
         }
-        let at = now();
+        let at = self.now();
         self.store
             .enqueue_job(JobKind::SyncTools, organization_id, connection_id, at, at)
             .await?;

@@ -31,9 +31,10 @@ pub struct ApiKeyResponse {
     created_at: DateTime<Utc>,
 }
 
-impl From<ApiKey> for ApiKeyResponse {
-    fn from(key: ApiKey) -> Self {
-        let is_active = key.state(Utc::now()).is_active();
+impl ApiKeyResponse {
+    /// The key as shown at `now` (the service's time: whether it is still active).
+    fn at(key: ApiKey, now: DateTime<Utc>) -> Self {
+        let is_active = key.state(now).is_active();
         ApiKeyResponse {
             id: key.id,
             name: key.name,
@@ -97,7 +98,12 @@ pub(super) async fn list_api_keys(
         .service
         .list_api_keys(caller.organization_id())
         .await?;
-    Ok(Json(keys.into_iter().map(Into::into).collect()))
+    let now = state.service.now();
+    Ok(Json(
+        keys.into_iter()
+            .map(|key| ApiKeyResponse::at(key, now))
+            .collect(),
+    ))
 }
 
 /// Create an API key. The plain-text key is returned exactly once.
@@ -140,7 +146,7 @@ pub(super) async fn create_api_key(
     Ok((
         StatusCode::CREATED,
         Json(ApiKeyCreateResponse {
-            key: key.into(),
+            key: ApiKeyResponse::at(key, state.service.now()),
             plain_text_key,
         }),
     ))

@@ -1,6 +1,8 @@
 //! Authentication: which keys are accepted, in which headers, and what a refusal looks like.
 
 use axum::http::{Method, StatusCode};
+use chrono::TimeDelta;
+use feather_service::{Clock, ManualClock};
 use serde_json::{Value, json};
 
 use crate::support::{API_KEYS, Auth, LISTING, Seeded, TestApp, catalog};
@@ -119,9 +121,12 @@ async fn every_endpoint_refuses_a_revoked_key_in_either_header() {
 }
 
 #[tokio::test]
-async fn an_expired_key_is_refused() {
-    let app = TestApp::new().await;
-    let expires_at = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+async fn a_key_is_refused_from_its_expiry_on() {
+    let app = TestApp::build()
+        .clock(ManualClock::starting_now())
+        .start()
+        .await;
+    let expires_at = app.clock().now() + TimeDelta::hours(1);
     let created = app
         .post_json(
             API_KEYS,
@@ -133,15 +138,23 @@ async fn an_expired_key_is_refused() {
         .as_str()
         .expect("a key")
         .to_owned();
+    app.clock().advance(TimeDelta::minutes(59));
     app.with(Auth::ApiKey(key.clone()))
         .get(LISTING)
         .await
         .expect(StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    // Past the second a checked key is trusted for, and at its expiry.
+    app.clock().advance(TimeDelta::minutes(1));
     app.with(Auth::ApiKey(key))
         .get(LISTING)
         .await
         .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    let keys = app.get(API_KEYS).await.expect(StatusCode::OK);
+    let listed = keys
+        .as_array()
+        .and_then(|keys| keys.iter().find(|listed| listed["id"] == created["id"]))
+        .expect("the key is listed");
+    assert_eq!(listed["is_active"], false, "{listed:#}");
 }
 
 #[tokio::test]

@@ -581,10 +581,12 @@ async fn concurrent_connects_with_one_nickname_all_succeed_with_distinct_slugs()
 
 #[tokio::test]
 async fn an_organization_at_its_connection_limit_gets_409_limit_reached_and_nothing_changes() {
-    let app = TestApp::with_service_limits(ServiceLimits {
-        max_connections_per_organization: 2,
-    })
-    .await;
+    let app = TestApp::build()
+        .service_limits(ServiceLimits {
+            max_connections_per_organization: 2,
+        })
+        .start()
+        .await;
     for _ in 0..2 {
         app.post_json(CUSTOM_MCP, mcp_connection(NOWHERE, "sse"))
             .await

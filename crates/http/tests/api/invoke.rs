@@ -4,7 +4,9 @@
 //! failures, `last_used_at`, the invocation record, and field-map narrowing.
 
 use axum::http::StatusCode;
+use chrono::TimeDelta;
 use feather_demo_mcp::DemoServer;
+use feather_service::ManualClock;
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -256,7 +258,10 @@ async fn an_upstream_that_is_down_is_502_upstream_error() {
 
 #[tokio::test]
 async fn a_tool_call_that_times_out_is_502_upstream_error_recorded_as_a_timeout() {
-    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let app = TestApp::build()
+        .mcp_limits(short_mcp_limits())
+        .start()
+        .await;
     let server = FakeMcp::start(Upstream::HangsOnCall(json!([
         {"name": "slow", "inputSchema": {"type": "object"}}
     ])))
@@ -298,18 +303,26 @@ async fn a_call_sets_the_connections_last_used_at() {
 /// Calls within a minute of the last recorded use only record themselves: the listing
 /// (and so every replica's cached copy of it) stays as it was.
 #[tokio::test]
-async fn calls_within_a_minute_of_the_last_use_leave_the_listing_unchanged() {
-    let (app, demo, connection) = demo_app().await;
-    app.call_tool(&connection, "search_customers", json!({"query": "ada"}))
-        .await
-        .expect(StatusCode::OK);
+async fn a_connection_in_use_moves_the_listing_at_most_once_a_minute() {
+    let app = TestApp::build()
+        .clock(ManualClock::starting_now())
+        .start()
+        .await;
+    let demo = start_demo().await;
+    let connection = app.connect_demo(&demo).await;
+    let search = || app.call_tool(&connection, "search_customers", json!({"query": "ada"}));
+    search().await.expect(StatusCode::OK);
     let after_first = app.get(crate::support::LISTING).await;
     let etag = after_first.header("etag").expect("an ETag").to_owned();
     let first_use = app.connection(&connection).await["last_used_at"].clone();
+    assert_ne!(
+        first_use,
+        Value::Null,
+        "the first call marks the connection used"
+    );
     for _ in 0..3 {
-        app.call_tool(&connection, "search_customers", json!({"query": "ada"}))
-            .await
-            .expect(StatusCode::OK);
+        app.clock().advance(TimeDelta::seconds(19));
+        search().await.expect(StatusCode::OK);
     }
     let after_more = app.get(crate::support::LISTING).await;
     assert_eq!(after_more.header("etag"), Some(etag.as_str()));
@@ -319,6 +332,13 @@ async fn calls_within_a_minute_of_the_last_use_leave_the_listing_unchanged() {
         4,
         "every call is recorded"
     );
+
+    // A minute after the recorded use, the next call records it again.
+    app.clock().advance(TimeDelta::seconds(3));
+    search().await.expect(StatusCode::OK);
+    let a_minute_later = app.get(crate::support::LISTING).await;
+    assert_ne!(a_minute_later.header("etag"), Some(etag.as_str()));
+    assert_ne!(app.connection(&connection).await["last_used_at"], first_use);
     demo.shutdown().await;
 }
 

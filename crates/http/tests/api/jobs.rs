@@ -173,7 +173,10 @@ async fn stopping_the_runner_puts_a_running_sync_back_in_the_queue() {
 
 #[tokio::test]
 async fn one_organizations_hanging_servers_do_not_hold_up_another_organizations_sync() {
-    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let app = TestApp::build()
+        .mcp_limits(short_mcp_limits())
+        .start()
+        .await;
     let hanging = FakeMcp::start(Upstream::Hangs).await;
     // Six connections of the owner whose syncs each hang for the whole sync timeout,
     // queued before the stranger's.

@@ -10,7 +10,9 @@ use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use feather_http::{AppOptions, RateLimits};
-use feather_service::{NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool, Upstreams};
+use feather_service::{
+    ManualClock, NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool, Upstreams,
+};
 use feather_store::testing::TestDatabase;
 use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
@@ -28,14 +30,23 @@ pub fn loopback_upstreams(limits: McpLimits) -> Upstreams {
     feather_vendors::upstreams(&policy, limits).expect("MCP client")
 }
 
-/// The service over `store`, reaching the outside through `upstreams`.
-pub fn test_service(store: feather_store::Store, upstreams: Upstreams) -> Service {
+/// The service over `store`, reaching the outside through `upstreams`, reading the time
+/// from `clock` when given one.
+pub fn test_service(
+    store: feather_store::Store,
+    upstreams: Upstreams,
+    clock: Option<&ManualClock>,
+) -> Service {
     // One key for every test service, as replicas of one deployment share theirs.
-    Service::new(
+    let service = Service::new(
         store,
         SecretBox::new(*b"the-key-every-test-replica-uses!"),
         upstreams,
-    )
+    );
+    match clock {
+        Some(clock) => service.with_clock(Arc::new(clock.clone())),
+        None => service,
+    }
 }
 
 /// An organization and the plain-text API key it was created with.
@@ -57,6 +68,87 @@ pub struct TestApp {
     pub stranger: Org,
     /// The database, owned by the original app; None on a replica made from it.
     database: Option<TestDatabase>,
+    /// The clock the service reads, when the test moves time itself.
+    clock: Option<ManualClock>,
+}
+
+/// Builds a [`TestApp`] that differs from [`TestApp::new`]'s.
+#[derive(Debug, Default)]
+#[must_use = "a builder does nothing until started"]
+pub struct TestAppBuilder {
+    database: Option<TestDatabase>,
+    mcp_limits: McpLimits,
+    upstreams: Option<Upstreams>,
+    service_limits: ServiceLimits,
+    clock: Option<ManualClock>,
+}
+
+impl TestAppBuilder {
+    /// Over `database` instead of a fresh SQLite one.
+    pub fn over(self, database: TestDatabase) -> Self {
+        TestAppBuilder {
+            database: Some(database),
+            ..self
+        }
+    }
+
+    /// The real adapters, with the MCP client bounded by `limits`.
+    pub fn mcp_limits(self, mcp_limits: McpLimits) -> Self {
+        TestAppBuilder { mcp_limits, ..self }
+    }
+
+    /// Reaching the outside through `upstreams` only.
+    pub fn upstreams(self, upstreams: Upstreams) -> Self {
+        TestAppBuilder {
+            upstreams: Some(upstreams),
+            ..self
+        }
+    }
+
+    /// The service's per-organization limits.
+    pub fn service_limits(self, service_limits: ServiceLimits) -> Self {
+        TestAppBuilder {
+            service_limits,
+            ..self
+        }
+    }
+
+    /// The service reads the time from `clock` (and so do replicas made from the app).
+    pub fn clock(self, clock: ManualClock) -> Self {
+        TestAppBuilder {
+            clock: Some(clock),
+            ..self
+        }
+    }
+
+    /// The real router over the store, with two organizations.
+    pub async fn start(self) -> TestApp {
+        let database = match self.database {
+            Some(database) => database,
+            None => TestDatabase::sqlite().await,
+        };
+        let upstreams = self
+            .upstreams
+            .unwrap_or_else(|| loopback_upstreams(self.mcp_limits));
+        let service = test_service(database.store.clone(), upstreams, self.clock.as_ref())
+            .with_limits(self.service_limits);
+        // The suites send bursts far past any rate limit; the limits have tests of their own.
+        let unlimited = AppOptions {
+            rate_limits: RateLimits::UNLIMITED,
+            ..AppOptions::default()
+        };
+        let router = feather_http::app_with(service.clone(), unlimited);
+        let owner = create_org(&service, "Owner Inc").await;
+        let stranger = create_org(&service, "Stranger Ltd").await;
+        TestApp {
+            service,
+            router,
+            owner,
+            stranger,
+            database: Some(database),
+            clock: self.clock,
+        }
+    }
 }
 
 /// How a request authenticates.
@@ -121,44 +213,25 @@ pub const API_KEYS: &str = "/v1/identity/api-keys";
 impl TestApp {
     /// A fresh SQLite store, the real router, and two organizations.
     pub async fn new() -> TestApp {
-        TestApp::over(TestDatabase::sqlite().await).await
+        TestApp::build().start().await
     }
 
     /// The real router over `database`, with two organizations.
     pub async fn over(database: TestDatabase) -> TestApp {
-        TestApp::assemble(database, McpLimits::default()).await
+        TestApp::build().over(database).start().await
     }
 
-    async fn assemble(database: TestDatabase, limits: McpLimits) -> TestApp {
-        TestApp::assemble_with(
-            database,
-            loopback_upstreams(limits),
-            ServiceLimits::default(),
-        )
-        .await
+    /// An app that differs from [`TestApp::new`]'s in what the builder says.
+    pub fn build() -> TestAppBuilder {
+        TestAppBuilder::default()
     }
 
-    async fn assemble_with(
-        database: TestDatabase,
-        upstreams: Upstreams,
-        service_limits: ServiceLimits,
-    ) -> TestApp {
-        let service = test_service(database.store.clone(), upstreams).with_limits(service_limits);
-        // The suites send bursts far past any rate limit; the limits have tests of their own.
-        let unlimited = AppOptions {
-            rate_limits: RateLimits::UNLIMITED,
-            ..AppOptions::default()
-        };
-        let router = feather_http::app_with(service.clone(), unlimited);
-        let owner = create_org(&service, "Owner Inc").await;
-        let stranger = create_org(&service, "Stranger Ltd").await;
-        TestApp {
-            service,
-            router,
-            owner,
-            stranger,
-            database: Some(database),
-        }
+    /// The clock the app's service reads; the test moves it.
+    #[track_caller]
+    pub fn clock(&self) -> &ManualClock {
+        self.clock
+            .as_ref()
+            .expect("the app was built with a manual clock (TestApp::build().clock(…))")
     }
 
     /// Another replica of the service over this app's database: a pool, caches and router
@@ -171,6 +244,7 @@ impl TestApp {
         let service = test_service(
             database.another_replica().await,
             loopback_upstreams(McpLimits::default()),
+            self.clock.as_ref(),
         );
         TestApp {
             router: feather_http::app_with(service.clone(), options),
@@ -178,6 +252,7 @@ impl TestApp {
             owner: self.owner.clone(),
             stranger: self.stranger.clone(),
             database: None,
+            clock: self.clock.clone(),
         }
     }
 
@@ -774,27 +849,6 @@ pub fn assert_no_secret(text: &str, secrets: &[&str], what: &str) {
 }
 
 impl TestApp {
-    /// Like [`TestApp::new`], with the MCP client bounded by `limits`.
-    pub async fn with_mcp_limits(limits: McpLimits) -> TestApp {
-        TestApp::assemble(TestDatabase::sqlite().await, limits).await
-    }
-
-    /// Like [`TestApp::new`], with the service's per-organization `limits`.
-    pub async fn with_service_limits(limits: ServiceLimits) -> TestApp {
-        let upstreams = loopback_upstreams(McpLimits::default());
-        TestApp::assemble_with(TestDatabase::sqlite().await, upstreams, limits).await
-    }
-
-    /// Like [`TestApp::new`], reaching the outside through `upstreams` only.
-    pub async fn with_upstreams(upstreams: Upstreams) -> TestApp {
-        TestApp::assemble_with(
-            TestDatabase::sqlite().await,
-            upstreams,
-            ServiceLimits::default(),
-        )
-        .await
-    }
-
     /// Connects a custom MCP server as the owner through the API (201 expected); the
     /// connection has no tools until a sync runs.
     pub async fn connect_mcp(&self, body: Value) -> Seeded {

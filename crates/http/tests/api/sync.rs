@@ -198,7 +198,10 @@ async fn refresh_tools_of_a_connection_that_is_not_active_is_422() {
 
 #[tokio::test]
 async fn tools_status_goes_from_pending_to_syncing_to_failed_when_the_server_hangs() {
-    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let app = TestApp::build()
+        .mcp_limits(short_mcp_limits())
+        .start()
+        .await;
     let server = FakeMcp::start(Upstream::Hangs).await;
     let connection = app
         .connect_mcp(mcp_connection(server.url(), "streamable_http"))
@@ -416,7 +419,10 @@ async fn a_connection_whose_credentials_were_rejected_cannot_refresh_its_tools()
 
 #[tokio::test]
 async fn a_failed_resync_changes_no_tool_and_records_why() {
-    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let app = TestApp::build()
+        .mcp_limits(short_mcp_limits())
+        .start()
+        .await;
     let server = FakeMcp::start(two_tools()).await;
     let connection = synced_connection(&app, &server).await;
     let synced = app.connection(&connection).await;
@@ -520,7 +526,10 @@ async fn a_resync_adds_new_tools_enabled_and_keeps_the_operators_choices() {
 
 #[tokio::test]
 async fn a_server_that_redirects_to_a_refused_address_fails_the_sync_without_following() {
-    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let app = TestApp::build()
+        .mcp_limits(short_mcp_limits())
+        .start()
+        .await;
     let server = FakeMcp::start(two_tools()).await;
     let connection = synced_connection(&app, &server).await;
     let synced = app.connection(&connection).await;
@@ -549,7 +558,10 @@ async fn a_server_that_redirects_to_a_refused_address_fails_the_sync_without_fol
 
 #[tokio::test]
 async fn a_redirect_to_another_origin_is_not_followed_so_no_credential_leaves() {
-    let app = TestApp::with_mcp_limits(short_mcp_limits()).await;
+    let app = TestApp::build()
+        .mcp_limits(short_mcp_limits())
+        .start()
+        .await;
     let elsewhere = FakeMcp::start(two_tools()).await;
     let server = FakeMcp::start(Upstream::RedirectsTo(elsewhere.url().to_owned())).await;
     let connection = app

@@ -101,7 +101,10 @@ async fn app_with_notebook() -> (TestApp, Arc<Notebook>) {
             Arc::new(SecretAsBearer),
         ),
     };
-    (TestApp::with_upstreams(upstreams).await, notebook)
+    (
+        TestApp::build().upstreams(upstreams).start().await,
+        notebook,
+    )
 }
 
 async fn connect(app: &TestApp, vendor: Vendor, integration_key: IntegrationKey) -> Uuid {
