@@ -12,8 +12,9 @@ use crate::input_config::{InputDefaults, input_config_view};
 
 /// Revision of the rules below. A view is kept with the revision that derived it, and one
 /// of another revision is derived again when read. Bump it whenever a change here changes
-/// any output, with a store migration that sets `view_revision` to NULL where it differs,
-/// so that `migrate` stores the views derived by the new rules.
+/// any output: the first start of the new rules then derives every stored view again
+/// (`Store::migrate`), with no migration to write. `tests/derivation_revision.rs` fails
+/// when the outputs change and this does not.
 pub const DERIVATION_REVISION: i32 = 1;
 
 /// The computed fields of one tool.

@@ -162,6 +162,13 @@ impl Store {
             Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
+        let marked = self.mark_views_of_older_rules().await?;
+        if marked > 0 {
+            tracing::info!(
+                tools = marked,
+                "the tool view rules changed: deriving views again"
+            );
+        }
         let derived = self.derive_outdated_views().await?;
         if derived > 0 {
             tracing::info!(tools = derived, "derived the views of tools again");

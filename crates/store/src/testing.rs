@@ -129,6 +129,31 @@ impl Store {
             .await
     }
 
+    /// Makes the store look as if older rules (`revision`) had derived every view and last
+    /// brought the store up to date, as after an upgrade to new rules; each view's
+    /// `default_count` is set to `stale_count`, so a test can see which were derived again.
+    pub async fn pretend_views_derived_by(
+        &self,
+        revision: i32,
+        stale_count: i32,
+    ) -> crate::StoreResult<()> {
+        let views = "UPDATE connection_tools SET view_revision = $1, default_count = $2";
+        let rules = "UPDATE tool_view_rules SET revision = $1";
+        crate::with_pool!(self, |pool| {
+            sqlx::query(views)
+                .bind(revision)
+                .bind(stale_count)
+                .execute(pool)
+                .await?;
+            sqlx::query(rules)
+                .bind(revision)
+                .execute(pool)
+                .await
+                .map(drop)
+        })?;
+        Ok(())
+    }
+
     /// From now on every write of a tool fails, as a full disk or a broken database
     /// would make it fail; the rest of the store keeps working.
     pub async fn refuse_tool_writes(&self) -> crate::StoreResult<()> {

@@ -5,8 +5,9 @@
 //! that changes the documents they come from (a sync, an operator PATCH). Those transactions
 //! hold the organization's listing lock (`listing_write!`), so the documents they derive from
 //! are the ones they commit with. A row derived by other rules (or by none, before the
-//! migration that added them) is derived again when read; `Store::migrate` derives and
-//! stores those with none.
+//! migration that added them) is derived again when read; `Store::migrate` marks the rows
+//! of older rules underived once when the rules change (`tool_view_rules` records how far
+//! the store is), then derives and stores those with none.
 
 use feather_domain::input_config::InputDefaults;
 use feather_domain::tool_view::{DERIVATION_REVISION, DerivedToolView, derive_tool_view};
@@ -259,6 +260,37 @@ impl Store {
             .fetch_one_tool(sql, organization_id, connection_id, tool_id)
             .await?;
         row.map(ToolView::try_from).transpose()
+    }
+
+    /// When the rules moved on since the views were last brought up to date (the revision
+    /// `tool_view_rules` records is older than [`DERIVATION_REVISION`]), marks every view
+    /// of an older revision underived and records the current revision, in one
+    /// transaction; returns how many were marked. This full pass runs once per change of
+    /// the rules; every other start reads one row. A binary older than the recorded
+    /// revision changes nothing: it derives the newer views again on read.
+    pub(crate) async fn mark_views_of_older_rules(&self) -> StoreResult<u64> {
+        let recorded = "SELECT revision FROM tool_view_rules WHERE id = 1";
+        let mark = "UPDATE connection_tools SET view_revision = NULL WHERE view_revision < $1";
+        let record = "UPDATE tool_view_rules SET revision = $1 WHERE id = 1 AND revision < $1";
+        let current: i32 = with_pool!(self, |pool| {
+            sqlx::query_scalar(recorded).fetch_one(pool).await
+        })?;
+        if current >= DERIVATION_REVISION {
+            return Ok(0);
+        }
+        Ok(with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let marked = sqlx::query(mark)
+                .bind(DERIVATION_REVISION)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(record)
+                .bind(DERIVATION_REVISION)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map(|()| marked)
+        })?)
     }
 
     /// Derives, and stores, the view of every tool no rules have derived (the

@@ -111,4 +111,30 @@ store_tests! {
         assert_eq!(json_of(&stored.merged_input_preview), json_of(&derived.merged_input_preview));
         assert_eq!(stored.stale_input_fields, derived.stale_input_fields);
     }
+
+    async fn a_start_with_newer_rules_derives_every_older_view_again_without_a_migration_of_its_own(store) {
+        let organization = fixtures::organization(store).await;
+        let connection = fixtures::stored_connection(store, organization.id, "conn").await;
+        let at = feather_store::now();
+        store.apply_catalog(organization.id, connection.id, &[search_tool()], at).await.expect("apply");
+        let tool = tools_by_path(&connection_tools(store, organization.id, connection.id).await, "search");
+        let patch = ToolConfigPatch { input_defaults: Patch::Set(pinned_channel()), ..ToolConfigPatch::default() };
+        store.update_tool_config(organization.id, connection.id, tool.id, &patch, at).await.expect("configure");
+
+        // As if the previous binary's rules (one revision back) had derived the views, and
+        // had derived a different count.
+        let previous = feather_domain::tool_view::DERIVATION_REVISION - 1;
+        store.pretend_views_derived_by(previous, 99).await.expect("pretend");
+        store.migrate().await.expect("migrate");
+        assert_eq!(store.count_outdated_views().await.expect("count"), 0);
+        let view = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
+        assert_eq!((view.default_count, view.pinned_count), (1, 1), "derived by the current rules");
+
+        // The next start finds the store up to date and leaves the views alone, even a view
+        // whose stored count a test changed behind its back.
+        store.pretend_views_derived_by(feather_domain::tool_view::DERIVATION_REVISION, 99).await.expect("pretend");
+        store.migrate().await.expect("migrate");
+        let untouched = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
+        assert_eq!(untouched.default_count, 99, "no full pass on a start with the same rules");
+    }
 }
