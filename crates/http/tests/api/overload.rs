@@ -29,9 +29,10 @@ async fn past_the_in_flight_cap_api_requests_are_refused_at_once_and_probes_stil
 
     // Boxed, so that dropping it below ends the request.
     let mut hanging = Box::pin(busy.call_tool(&connection, "slow", json!({})));
+    // In flight once the server has it.
     tokio::select! {
         answered = hanging.as_mut() => panic!("the hanging call answered: {}", answered.text()),
-        () = tokio::time::sleep(Duration::from_millis(300)) => {}
+        () = server.until_calls_received(1) => {}
     }
     let refused = busy.get(LISTING).await;
     assert_eq!(refused.header("retry-after"), Some("1"));

@@ -792,6 +792,7 @@ pub fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &
 
 // ---- custom MCP servers: connecting, syncing, invoking ---------------------------------
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -1058,6 +1059,8 @@ struct FakeState {
     seen: Arc<Mutex<Vec<HeaderMap>>>,
     /// The query string of every request, in order.
     queries: Arc<Mutex<Vec<Option<String>>>>,
+    /// `tools/call` requests received, answered or not.
+    calls: Arc<AtomicUsize>,
     stop: CancellationToken,
 }
 
@@ -1071,6 +1074,7 @@ impl FakeMcp {
             upstream: Arc::new(Mutex::new(upstream)),
             seen: Arc::default(),
             queries: Arc::default(),
+            calls: Arc::default(),
             stop: CancellationToken::new(),
         };
         let app = Router::new()
@@ -1115,6 +1119,20 @@ impl FakeMcp {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Waits until the server has received `count` `tools/call` requests (answered or
+    /// still hanging); fails the test after 10 s.
+    pub async fn until_calls_received(&self, count: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.state.calls.load(Ordering::SeqCst) < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server received {} of {count} tool calls within 10 s",
+                self.state.calls.load(Ordering::SeqCst)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Releases hanging requests and stops the server.
@@ -1185,6 +1203,9 @@ async fn fake_mcp(
         state.stop.cancelled().await;
         StatusCode::SERVICE_UNAVAILABLE.into_response()
     };
+    if request["method"] == "tools/call" {
+        state.calls.fetch_add(1, Ordering::SeqCst);
+    }
     let result = match (request["method"].as_str(), &upstream) {
         (Some("initialize"), Upstream::Hangs) => return hang().await,
         (Some("initialize"), _) => json!({
