@@ -17,6 +17,12 @@ pub(crate) struct Tagged {
     pub body: Bytes,
 }
 
+impl feather_service::RenderedListing for Tagged {
+    fn size(&self) -> usize {
+        self.body.len()
+    }
+}
+
 impl Tagged {
     /// Tags `body` strongly: the tag is a digest of the exact bytes, so equal tags mean
     /// byte-identical bodies, on every replica and across restarts.

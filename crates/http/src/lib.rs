@@ -6,7 +6,6 @@ mod auth;
 mod conditional;
 mod error;
 mod extract;
-mod listing_cache;
 mod metrics;
 mod middleware;
 mod openapi;
@@ -14,12 +13,11 @@ mod rate_limits;
 mod routes;
 mod schemas;
 mod server;
-mod version_reads;
 
 use std::sync::Arc;
 
 use axum::Router;
-use feather_service::Service;
+use feather_service::{ListingCache, Service};
 
 pub use openapi::openapi;
 pub use rate_limits::RateLimits;
@@ -36,7 +34,7 @@ pub struct AppState(Arc<AppInner>);
 pub struct AppInner {
     pub service: Service,
     /// None when the listing cache is switched off (every listing rendered afresh).
-    listing_cache: Option<listing_cache::ListingCache>,
+    listing_cache: Option<ListingCache<conditional::Tagged>>,
     rate_limits: rate_limits::Limiters,
 }
 
@@ -64,7 +62,7 @@ impl Default for AppOptions {
     fn default() -> Self {
         AppOptions {
             listing_cache: true,
-            listing_cache_bytes: listing_cache::DEFAULT_CACHE_BYTES,
+            listing_cache_bytes: feather_service::DEFAULT_CACHE_BYTES,
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
             request_body_timeout: std::time::Duration::from_secs(30),
             rate_limits: RateLimits::default(),
@@ -93,7 +91,7 @@ pub fn app_with(service: Service, options: AppOptions) -> Router {
         service,
         listing_cache: options
             .listing_cache
-            .then(|| listing_cache::ListingCache::new(options.listing_cache_bytes)),
+            .then(|| ListingCache::new(options.listing_cache_bytes)),
         rate_limits: rate_limits::Limiters::new(options.rate_limits),
     }));
     middleware::wrap(routes::router(state, &options))

@@ -8,8 +8,9 @@ use crate::UpstreamError;
 /// Result of a use case.
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
-/// Why a use case did not complete.
-#[derive(Debug, thiserror::Error)]
+/// Why a use case did not complete. Clone, so that one failed read can answer every
+/// request that waited on it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ServiceError {
     /// The resource does not exist for the calling organization (it may exist for another).
     #[error("{0} not found")]

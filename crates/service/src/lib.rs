@@ -15,11 +15,13 @@ mod invoke;
 mod jobs;
 mod key_cache;
 mod key_rotation;
+mod listing_cache;
 mod reach;
 mod secrets;
 mod sync;
 mod upstream;
 pub mod vendors;
+mod version_reads;
 mod views;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub use identity::{CreatedApiKey, NewApiKeyInput, Principal};
 pub use invoke::{Invocation, InvokeRequest};
 pub use jobs::{JobRunner, JobSettings};
 pub use key_rotation::{Rotation, SealingKeyCheck};
+pub use listing_cache::{DEFAULT_CACHE_BYTES, ListingCache, RenderedListing};
 pub use secrets::{KeyId, Resealed, SecretBox, UnsealError};
 pub use sync::SyncOutcome;
 pub use upstream::{UpstreamError, UpstreamErrorKind, UrlGuard};
@@ -52,6 +55,9 @@ pub struct Service {
     /// once instead of at the next poll. Other replicas find the job by polling.
     jobs_queued: Arc<Notify>,
     keys: Arc<key_cache::KeyCache>,
+    /// Listing-version reads in flight, shared by the requests (of any transport) that
+    /// arrive while one is.
+    listing_versions: Arc<version_reads::VersionReads>,
     limits: ServiceLimits,
     clock: Arc<dyn Clock>,
 }
@@ -81,6 +87,7 @@ impl Service {
             vendors: upstreams.vendors,
             jobs_queued: Arc::new(Notify::new()),
             keys: Arc::default(),
+            listing_versions: Arc::default(),
             limits: ServiceLimits::default(),
             clock: Arc::new(SystemClock),
         }
@@ -119,13 +126,20 @@ impl Service {
         Ok(self.store.count_jobs_by_state().await?)
     }
 
-    /// The organization's listing version: it moves with every write that changes what
-    /// `list_connections` returns, so a cached listing is fresh while it is unchanged.
-    pub async fn listing_version(&self, organization_id: uuid::Uuid) -> ServiceResult<i64> {
-        Ok(self
-            .store
-            .listing_version(organization_id)
-            .await?
-            .unwrap_or_default())
+    /// The organization's listing version, from a read of the store that started after
+    /// this call began (shared with the calls that arrived alongside it). The version moves
+    /// with every write that changes what `list_connections` returns, so a listing
+    /// rendered at this version, or from data read after this call, is fresh while it is
+    /// unchanged: what a [`ListingCache`] keeps.
+    pub async fn fresh_listing_version(&self, organization_id: uuid::Uuid) -> ServiceResult<i64> {
+        self.listing_versions
+            .read(organization_id, async {
+                Ok(self
+                    .store
+                    .listing_version(organization_id)
+                    .await?
+                    .unwrap_or_default())
+            })
+            .await
     }
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use feather_domain::integration::IntegrationKey;
-use feather_service::ConnectionView;
+use feather_service::{ConnectionView, ServiceError, ServiceResult};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -123,11 +123,7 @@ pub(super) async fn list_connections(
             .respond(&request));
     };
     // Read before the data: a listing rendered after this read is at least this new.
-    let version = cache
-        .fresh_version(organization_id, async {
-            Ok(state.service.listing_version(organization_id).await?)
-        })
-        .await?;
+    let version = state.service.fresh_listing_version(organization_id).await?;
     let listing = cache
         .get_or_render(
             organization_id,
@@ -138,7 +134,7 @@ pub(super) async fn list_connections(
     Ok(listing.respond(&request))
 }
 
-async fn render_listing(state: &AppState, organization_id: Uuid) -> Result<Tagged, ApiError> {
+async fn render_listing(state: &AppState, organization_id: Uuid) -> ServiceResult<Tagged> {
     let connections: Vec<ConnectionResponse> = state
         .service
         .list_connections(organization_id)
@@ -149,12 +145,12 @@ async fn render_listing(state: &AppState, organization_id: Uuid) -> Result<Tagge
     serialized(&connections)
 }
 
-fn serialized(value: &impl Serialize) -> Result<Tagged, ApiError> {
+fn serialized(value: &impl Serialize) -> ServiceResult<Tagged> {
     // Listings run to hundreds of KiB: start big enough to skip the first few doublings.
     let mut body = Vec::with_capacity(64 * 1024);
     serde_json::to_writer(&mut body, value)
         .map(|()| Tagged::new(body))
-        .map_err(|error| ApiError::Internal(error.to_string()))
+        .map_err(|error| ServiceError::Internal(error.to_string()))
 }
 
 /// Get a connection.

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::ServiceError;
 
 /// Organizations tracked at most; past it the table starts over (in-flight reads finish
 /// on the entries they hold).
@@ -34,15 +34,15 @@ struct OrganizationReads {
     next: AtomicU64,
     /// The last completed read: its sequence number and outcome (a version, or the
     /// failure as a shared error). Holding the lock is being the organization's one reader.
-    last: tokio::sync::Mutex<Option<(u64, Result<i64, ApiError>)>>,
+    last: tokio::sync::Mutex<Option<(u64, Result<i64, ServiceError>)>>,
 }
 
 impl VersionReads {
     /// The organization's version, from a read (`read`, or another request's) that started
     /// after this call began; or that read's failure.
-    pub async fn read<F>(&self, organization_id: Uuid, read: F) -> Result<i64, ApiError>
+    pub async fn read<F>(&self, organization_id: Uuid, read: F) -> Result<i64, ServiceError>
     where
-        F: Future<Output = Result<i64, ApiError>>,
+        F: Future<Output = Result<i64, ServiceError>>,
     {
         let reads = self.organization(organization_id);
         // Every read numbered from here on starts after this point.
@@ -99,7 +99,7 @@ mod tests {
                 reads
                     .read(organization, async {
                         let _ = released.await;
-                        Ok::<_, ApiError>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
+                        Ok::<_, ServiceError>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
                     })
                     .await
             }
@@ -111,7 +111,7 @@ mod tests {
                 tokio::spawn(async move {
                     reads
                         .read(organization, async {
-                            Ok::<_, ApiError>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
+                            Ok::<_, ServiceError>(store_reads.fetch_add(1, Ordering::SeqCst) + 1)
                         })
                         .await
                 })
@@ -153,7 +153,7 @@ mod tests {
                 reads
                     .read(organization, async {
                         let _ = released.await;
-                        Err(ApiError::Unavailable("down".into()))
+                        Err(ServiceError::Unavailable("down".into()))
                     })
                     .await
             }
@@ -167,7 +167,7 @@ mod tests {
                 reads
                     .read(organization, async {
                         let _ = second_released.await;
-                        Err(ApiError::Unavailable("still down".into()))
+                        Err(ServiceError::Unavailable("still down".into()))
                     })
                     .await
             }
@@ -189,15 +189,15 @@ mod tests {
 
         assert!(matches!(
             failing.await.expect("first"),
-            Err(ApiError::Unavailable(_))
+            Err(ServiceError::Unavailable(_))
         ));
         assert!(matches!(
             second.await.expect("second"),
-            Err(ApiError::Unavailable(_))
+            Err(ServiceError::Unavailable(_))
         ));
         assert!(matches!(
             sharing.await.expect("sharing"),
-            Err(ApiError::Unavailable(_))
+            Err(ServiceError::Unavailable(_))
         ));
         // The database is back: a new request reads again.
         assert_eq!(

@@ -1,7 +1,9 @@
-//! The serialized listing of each organization, kept while the organization's listing
+//! The rendered listing of each organization, kept while the organization's listing
 //! version in the store is unchanged. Every replica checks that version (one primary-key
-//! read) before serving from its cache, so none serves a listing older than the last
-//! acknowledged write, whichever replica took it.
+//! read, [`Service::fresh_listing_version`](crate::Service::fresh_listing_version)) before
+//! serving from its cache, so none serves a listing older than the last acknowledged
+//! write, whichever replica took it. Each transport keeps one for its own rendering (the
+//! HTTP API's JSON body with its ETag, say).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,9 +11,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use uuid::Uuid;
 
-use crate::conditional::Tagged;
-use crate::error::ApiError;
-use crate::version_reads::VersionReads;
+use crate::ServiceError;
+
+/// A rendered listing, as a [`ListingCache`] weighs it against its budget.
+pub trait RenderedListing: Send + Sync {
+    /// The bytes it holds.
+    fn size(&self) -> usize;
+}
 
 /// Organizations tracked at most (render locks); past it the table starts over.
 const MAX_ORGANIZATIONS: usize = 10_000;
@@ -20,16 +26,15 @@ const MAX_ORGANIZATIONS: usize = 10_000;
 pub const DEFAULT_CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 #[derive(Debug)]
-pub(crate) struct ListingCache {
-    kept: Mutex<Kept>,
-    versions: VersionReads,
+pub struct ListingCache<L> {
+    kept: Mutex<Kept<L>>,
     /// One render at a time per organization: concurrent misses wait for it and share it.
     renders: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Debug)]
-struct Kept {
-    entries: HashMap<Uuid, Entry>,
+struct Kept<L> {
+    entries: HashMap<Uuid, Entry<L>>,
     bytes: usize,
     budget: usize,
     /// Counts uses, to tell which entry was used least recently.
@@ -37,15 +42,15 @@ struct Kept {
 }
 
 #[derive(Debug)]
-struct Entry {
+struct Entry<L> {
     version: i64,
-    listing: Arc<Tagged>,
+    listing: Arc<L>,
     last_used: u64,
 }
 
-impl ListingCache {
+impl<L: RenderedListing> ListingCache<L> {
     /// A cache keeping at most `budget` bytes of listings.
-    pub fn new(budget: usize) -> ListingCache {
+    pub fn new(budget: usize) -> ListingCache<L> {
         ListingCache {
             kept: Mutex::new(Kept {
                 entries: HashMap::new(),
@@ -53,19 +58,8 @@ impl ListingCache {
                 budget,
                 clock: 0,
             }),
-            versions: VersionReads::default(),
             renders: Mutex::default(),
         }
-    }
-
-    /// The organization's listing version from a `read` of the store that started after
-    /// this call began, shared with the requests that arrived alongside.
-    pub async fn fresh_version(
-        &self,
-        organization_id: Uuid,
-        read: impl Future<Output = Result<i64, ApiError>>,
-    ) -> Result<i64, ApiError> {
-        self.versions.read(organization_id, read).await
     }
 
     /// The listing at `version`: kept, or rendered by `render` (data at least as new as
@@ -76,8 +70,8 @@ impl ListingCache {
         &self,
         organization_id: Uuid,
         version: i64,
-        render: impl Future<Output = Result<Tagged, ApiError>>,
-    ) -> Result<Arc<Tagged>, ApiError> {
+        render: impl Future<Output = Result<L, ServiceError>>,
+    ) -> Result<Arc<L>, ServiceError> {
         if let Some(kept) = self.get(organization_id, version) {
             metrics::counter!("feather_listing_cache_total", "result" => "hit").increment(1);
             return Ok(kept);
@@ -95,7 +89,7 @@ impl ListingCache {
     }
 
     /// The kept listing if it was rendered at `version`.
-    fn get(&self, organization_id: Uuid, version: i64) -> Option<Arc<Tagged>> {
+    fn get(&self, organization_id: Uuid, version: i64) -> Option<Arc<L>> {
         let mut kept = self.kept();
         kept.clock += 1;
         let now = kept.clock;
@@ -109,9 +103,9 @@ impl ListingCache {
     /// Keeps `listing`, rendered from data at least as new as `version`, unless a listing
     /// of a later version is already kept (a slow request must not replace it). A listing
     /// larger than a quarter of the budget is not kept: it would push out many others.
-    fn put(&self, organization_id: Uuid, version: i64, listing: Arc<Tagged>) {
+    fn put(&self, organization_id: Uuid, version: i64, listing: Arc<L>) {
         let mut kept = self.kept();
-        let size = listing.body.len();
+        let size = listing.size();
         if size > kept.budget / 4 {
             kept.remove(organization_id);
             return;
@@ -138,7 +132,7 @@ impl ListingCache {
         );
     }
 
-    fn kept(&self) -> MutexGuard<'_, Kept> {
+    fn kept(&self) -> MutexGuard<'_, Kept<L>> {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -157,10 +151,10 @@ impl ListingCache {
     }
 }
 
-impl Kept {
+impl<L: RenderedListing> Kept<L> {
     fn remove(&mut self, organization_id: Uuid) {
         if let Some(entry) = self.entries.remove(&organization_id) {
-            self.bytes -= entry.listing.body.len();
+            self.bytes -= entry.listing.size();
         }
     }
 
@@ -187,11 +181,26 @@ mod tests {
 
     use super::*;
 
-    fn listing(bytes: usize) -> Tagged {
-        Tagged::new(vec![b'x'; bytes])
+    /// A listing of so many bytes.
+    #[derive(Debug)]
+    struct Body(Vec<u8>);
+
+    impl RenderedListing for Body {
+        fn size(&self) -> usize {
+            self.0.len()
+        }
     }
 
-    async fn render(cache: &ListingCache, org: Uuid, version: i64, bytes: usize) -> Arc<Tagged> {
+    fn listing(bytes: usize) -> Body {
+        Body(vec![b'x'; bytes])
+    }
+
+    async fn render(
+        cache: &ListingCache<Body>,
+        org: Uuid,
+        version: i64,
+        bytes: usize,
+    ) -> Arc<Body> {
         cache
             .get_or_render(org, version, async move { Ok(listing(bytes)) })
             .await
