@@ -40,6 +40,36 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<(u16, Value)> {
+        let (status, bytes) = self.send_raw(method, path, body).await?;
+        let answer = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).context("the answer is not JSON")?
+        };
+        Ok((status, answer))
+    }
+
+    /// How many times the service has rendered a listing (its cache misses), from
+    /// `/metrics`.
+    pub async fn listing_renders(&self) -> anyhow::Result<u64> {
+        let (status, bytes) = self.send_raw("GET", "/metrics", None).await?;
+        if status != 200 {
+            bail!("/metrics answered {status}");
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        Ok(text
+            .lines()
+            .find_map(|line| line.strip_prefix(r#"feather_listing_cache_total{result="miss"} "#))
+            .and_then(|count| count.trim().parse::<f64>().ok())
+            .map_or(0, |count| count as u64))
+    }
+
+    async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Bytes)> {
         let stream = TcpStream::connect(self.address).await?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -57,12 +87,7 @@ impl Api {
         let bytes = response.into_body().collect().await?.to_bytes();
         drop(sender);
         driver.abort();
-        let answer = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).context("the answer is not JSON")?
-        };
-        Ok((status, answer))
+        Ok((status, bytes))
     }
 }
 

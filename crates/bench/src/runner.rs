@@ -60,6 +60,10 @@ pub struct Row {
     pub errors: u64,
     pub statuses: std::collections::BTreeMap<u16, u64>,
     pub bytes_per_response: u64,
+    /// Listings the service rendered during the phase (its cache misses), where counted.
+    pub listing_renders: Option<u64>,
+    /// Tool calls made alongside the load, where any were.
+    pub tool_calls: Option<u64>,
     pub note: String,
 }
 
@@ -83,6 +87,8 @@ impl Row {
             errors: result.errors,
             statuses: result.statuses.clone(),
             bytes_per_response: result.body_bytes.checked_div(result.requests).unwrap_or(0),
+            listing_renders: None,
+            tool_calls: None,
             note: String::new(),
         }
     }
@@ -101,6 +107,8 @@ impl Row {
             errors: 0,
             statuses: Default::default(),
             bytes_per_response: 0,
+            listing_renders: None,
+            tool_calls: None,
             note,
         }
     }
@@ -210,6 +218,23 @@ fn check_targets(rows: &[Row]) -> Vec<TargetCheck> {
             met: None,
         },
     });
+    // The ratio alone can hide invalidation on a small listing: count the renders too.
+    // A call marks its connection used at most once a minute, so a short phase renders
+    // once; a service that re-renders per call shows about one render per call.
+    checks.push(
+        match row(WARM_CALLS).and_then(|row| Some((row.listing_renders?, row.tool_calls?))) {
+            Some((renders, calls)) if calls > 0 => TargetCheck {
+                target: "listing renders per tool call <= 0.1",
+                figure: format!("{renders} renders for {calls} calls"),
+                met: Some(renders * 10 <= calls),
+            },
+            _ => TargetCheck {
+                target: "listing renders per tool call <= 0.1",
+                figure: "not measured".into(),
+                met: None,
+            },
+        },
+    );
     let w1_peak = [WARM, CACHE_OFF, CACHE_OFF_LATENCY, CONDITIONAL]
         .into_iter()
         .filter_map(|name| row(name)?.peak_rss_kib)
@@ -419,12 +444,11 @@ async fn warm_with_calls(settings: &RunSettings) -> anyhow::Result<(Row, Row)> {
         path: LISTING.to_owned(),
         headers: vec![api_key_header(&manifest.api_key)?],
     };
+    let renders_before_idle = api.listing_renders().await?;
     let idle = measure(&target, settings, settings.concurrency).await;
+    let renders_before_calls = api.listing_renders().await?;
     let stop = Arc::new(AtomicBool::new(false));
-    let caller = {
-        let (api, stop) = (api.clone(), Arc::clone(&stop));
-        async move { called.call_steadily(&api, CALLS_PER_SECOND, stop).await }
-    };
+    let caller = called.call_steadily(&api, CALLS_PER_SECOND, Arc::clone(&stop));
     let (with_calls, (calls_ok, calls_failed)) = tokio::join!(
         async {
             let result = measure(&target, settings, settings.concurrency).await;
@@ -433,6 +457,8 @@ async fn warm_with_calls(settings: &RunSettings) -> anyhow::Result<(Row, Row)> {
         },
         caller
     );
+    let renders_after_calls = api.listing_renders().await?;
+    called.stop().await;
     service.check_alive()?;
     let peak = procs::status_kib(service.pid(), "VmHWM");
     service.stop();
@@ -441,10 +467,19 @@ async fn warm_with_calls(settings: &RunSettings) -> anyhow::Result<(Row, Row)> {
         .checked_div(with_calls.requests)
         .unwrap_or(0);
     let mut idle_row = Row::measured(WARM_IDLE, settings.concurrency, &idle, peak);
-    idle_row.note = format!("{body_bytes} B body");
+    idle_row.listing_renders = Some(renders_before_calls.saturating_sub(renders_before_idle));
+    idle_row.note = format!(
+        "{body_bytes} B body; {} listing renders",
+        renders_before_calls.saturating_sub(renders_before_idle)
+    );
     let mut calls_row = Row::measured(WARM_CALLS, settings.concurrency, &with_calls, peak);
-    calls_row.note =
-        format!("{CALLS_PER_SECOND} calls/s wanted: {calls_ok} answered 200, {calls_failed} not");
+    let renders = renders_after_calls.saturating_sub(renders_before_calls);
+    calls_row.listing_renders = Some(renders);
+    calls_row.tool_calls = Some(calls_ok + calls_failed);
+    calls_row.note = format!(
+        "{CALLS_PER_SECOND} calls/s wanted: {calls_ok} answered 200, {calls_failed} not; \
+         {renders} listing renders"
+    );
     Ok((idle_row, calls_row))
 }
 
