@@ -1,9 +1,10 @@
 //! The fields derived from a tool's documents: written by the writes that change them,
 //! derived again on read and by `migrate` when the rules that derived them changed.
 
+use feather_domain::organization::Organization;
 use feather_domain::patch::Patch;
 use feather_domain::tool::ToolView;
-use feather_store::ToolConfigPatch;
+use feather_store::{Store, ToolConfigPatch};
 use serde_json::json;
 
 use crate::fixtures;
@@ -29,6 +30,32 @@ fn search_tool() -> feather_store::CatalogTool {
         "properties": {"channel": {"type": "string"}, "limit": {"type": "integer", "maximum": 100}}
     });
     tool
+}
+
+/// A new connection with `search_tool` synced and its `channel` pinned: the organization
+/// and the tool's view as the configuring write derived it.
+async fn pinned_search_tool(store: &Store) -> (Organization, ToolView) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "conn").await;
+    let at = feather_store::now();
+    store
+        .apply_catalog(organization.id, connection.id, &[search_tool()], at)
+        .await
+        .expect("apply");
+    let tool = tools_by_path(
+        &connection_tools(store, organization.id, connection.id).await,
+        "search",
+    );
+    let patch = ToolConfigPatch {
+        input_defaults: Patch::Set(pinned_channel()),
+        ..ToolConfigPatch::default()
+    };
+    let view = store
+        .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
+        .await
+        .expect("configure")
+        .expect("exists");
+    (organization, view)
 }
 
 store_tests! {
@@ -86,17 +113,7 @@ store_tests! {
     }
 
     async fn a_view_not_derived_by_the_current_rules_is_derived_on_read_and_by_migrate(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-        let at = feather_store::now();
-        store.apply_catalog(organization.id, connection.id, &[search_tool()], at).await.expect("apply");
-        let tool = tools_by_path(&connection_tools(store, organization.id, connection.id).await, "search");
-        let patch = ToolConfigPatch { input_defaults: Patch::Set(pinned_channel()), ..ToolConfigPatch::default() };
-        let derived = store
-            .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
-            .await
-            .expect("configure")
-            .expect("exists");
+        let (organization, derived) = pinned_search_tool(store).await;
 
         assert_eq!(store.count_outdated_views().await.expect("count"), 0);
         store.forget_derived_views().await.expect("forget");
@@ -113,13 +130,7 @@ store_tests! {
     }
 
     async fn a_start_with_newer_rules_derives_every_older_view_again_without_a_migration_of_its_own(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-        let at = feather_store::now();
-        store.apply_catalog(organization.id, connection.id, &[search_tool()], at).await.expect("apply");
-        let tool = tools_by_path(&connection_tools(store, organization.id, connection.id).await, "search");
-        let patch = ToolConfigPatch { input_defaults: Patch::Set(pinned_channel()), ..ToolConfigPatch::default() };
-        store.update_tool_config(organization.id, connection.id, tool.id, &patch, at).await.expect("configure");
+        let (organization, _) = pinned_search_tool(store).await;
 
         // As if the previous binary's rules (one revision back) had derived the views, and
         // had derived a different count.
