@@ -2,176 +2,267 @@ use feather_store::Created;
 use uuid::Uuid;
 
 use crate::fixtures;
+use feather_store::Store;
 
-store_tests! {
-    async fn connection_round_trips_every_field(store) {
-        let organization = fixtures::organization(store).await;
-        let mut connection = fixtures::connection(organization.id, "crm", feather_store::now());
-        connection.vendor_connection_id = Some("nango-123".to_owned());
-        connection.status_reason = Some("Token expired.".to_owned());
-        connection.last_used_at = Some(fixtures::later(connection.created_at, 1));
-        store.insert_connection(&connection, None, None).await.expect("insert");
-        let read = store.get_connection(organization.id, connection.id).await.expect("get");
-        assert_eq!(read, Some(connection));
-    }
+async fn connection_round_trips_every_field(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let mut connection = fixtures::connection(organization.id, "crm", feather_store::now());
+    connection.vendor_connection_id = Some("nango-123".to_owned());
+    connection.status_reason = Some("Token expired.".to_owned());
+    connection.last_used_at = Some(fixtures::later(connection.created_at, 1));
+    store
+        .insert_connection(&connection, None, None)
+        .await
+        .expect("insert");
+    let read = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get");
+    assert_eq!(read, Some(connection));
+}
 
-    async fn another_organization_cannot_read_rename_or_delete_a_connection(store) {
-        let owner = fixtures::organization(store).await;
-        let stranger = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, owner.id, "crm").await;
-        let at = feather_store::now();
-        assert_eq!(store.get_connection(stranger.id, connection.id).await.expect("get"), None);
-        assert_eq!(
-            store.rename_connection(stranger.id, connection.id, "Mine", at).await.expect("rename"),
-            None
-        );
-        assert!(!store.delete_connection(stranger.id, connection.id).await.expect("delete"));
-        assert_eq!(
-            store.get_connection(owner.id, connection.id).await.expect("get"),
-            Some(connection)
-        );
-    }
-
-    async fn a_nickname_slug_is_unique_within_an_organization_only(store) {
-        let organization = fixtures::organization(store).await;
-        let other = fixtures::organization(store).await;
-        fixtures::stored_connection(store, organization.id, "crm").await;
-        let duplicate = fixtures::connection(organization.id, "crm", feather_store::now());
-        assert!(matches!(
-            store.insert_connection(&duplicate, None, None).await,
-            Err(feather_store::StoreError::UniqueViolation { .. })
-        ));
-        fixtures::stored_connection(store, other.id, "crm").await;
-    }
-
-    async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store) {
-        let organization = fixtures::organization(store).await;
-        let other = fixtures::organization(store).await;
-        for slug in ["crm", "crm_2", "crmx", "cr", "sales_crm"] {
-            fixtures::stored_connection(store, organization.id, slug).await;
-        }
-        fixtures::stored_connection(store, other.id, "crm_3").await;
-        let at = feather_store::now();
-        let created = store
-            .create_connection(&fixtures::connection(organization.id, "crm", at), None, None, 100)
-            .await
-            .expect("create");
-        assert_eq!(created, Created::Connection { nickname_slug: "crm_3".into() });
-        let created = store
-            .create_connection(&fixtures::connection(other.id, "crm", at), None, None, 100)
-            .await
-            .expect("create");
-        assert_eq!(created, Created::Connection { nickname_slug: "crm".into() });
-    }
-
-    async fn concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs(store) {
-        let organization = fixtures::organization(store).await;
-        let at = feather_store::now();
-        let creates = (0..10).map(|_| {
-            let connection = fixtures::connection(organization.id, "crm", at);
-            async move { store.create_connection(&connection, None, None, 100).await }
-        });
-        let mut slugs: Vec<String> = futures::future::join_all(creates)
-            .await
-            .into_iter()
-            .map(|created| match created.expect("every create succeeds") {
-                Created::Connection { nickname_slug } => nickname_slug,
-                Created::OrganizationFull => panic!("not full"),
-            })
-            .collect();
-        slugs.sort();
-        let mut expected: Vec<String> = std::iter::once("crm".to_owned())
-            .chain((2..=10).map(|n| format!("crm_{n}")))
-            .collect();
-        expected.sort();
-        assert_eq!(slugs, expected);
-    }
-
-    async fn an_organization_at_its_connection_limit_creates_nothing(store) {
-        let organization = fixtures::organization(store).await;
-        let at = feather_store::now();
-        for slug in ["a", "b"] {
-            let created = store
-                .create_connection(&fixtures::connection(organization.id, slug, at), None, None, 2)
-                .await
-                .expect("create");
-            assert!(matches!(created, Created::Connection { .. }));
-        }
-        let refused = store
-            .create_connection(&fixtures::connection(organization.id, "c", at), None, Some(at), 2)
-            .await
-            .expect("create");
-        assert_eq!(refused, Created::OrganizationFull);
-        assert_eq!(store.list_connections(organization.id).await.expect("list").len(), 2);
-    }
-
-    async fn connections_list_by_creation_time_then_id(store) {
-        let organization = fixtures::organization(store).await;
-        let other = fixtures::organization(store).await;
-        let at = feather_store::now();
-        let late = fixtures::connection(organization.id, "late", fixtures::later(at, 60));
-        let mut tied = [
-            fixtures::connection(organization.id, "tied_a", at),
-            fixtures::connection(organization.id, "tied_b", at),
-        ];
-        // A sub-second difference must order correctly too (SQLite compares text).
-        let early = fixtures::connection(
-            organization.id,
-            "early",
-            at - chrono::Duration::microseconds(1500),
-        );
-        for connection in [&late, &tied[1], &early, &tied[0]] {
-            store.insert_connection(connection, None, None).await.expect("insert");
-        }
+async fn another_organization_cannot_read_rename_or_delete_a_connection(store: &Store) {
+    let owner = fixtures::organization(store).await;
+    let stranger = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, owner.id, "crm").await;
+    let at = feather_store::now();
+    assert_eq!(
         store
-            .insert_connection(&fixtures::connection(other.id, "foreign", at), None, None)
+            .get_connection(stranger.id, connection.id)
             .await
-            .expect("insert");
-        tied.sort_by_key(|connection| connection.id);
-        let expected: Vec<Uuid> = [&early, &tied[0], &tied[1], &late]
-            .iter()
-            .map(|connection| connection.id)
-            .collect();
-        let listed: Vec<Uuid> = store
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        store
+            .rename_connection(stranger.id, connection.id, "Mine", at)
+            .await
+            .expect("rename"),
+        None
+    );
+    assert!(
+        !store
+            .delete_connection(stranger.id, connection.id)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        store
+            .get_connection(owner.id, connection.id)
+            .await
+            .expect("get"),
+        Some(connection)
+    );
+}
+
+async fn a_nickname_slug_is_unique_within_an_organization_only(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let other = fixtures::organization(store).await;
+    fixtures::stored_connection(store, organization.id, "crm").await;
+    let duplicate = fixtures::connection(organization.id, "crm", feather_store::now());
+    assert!(matches!(
+        store.insert_connection(&duplicate, None, None).await,
+        Err(feather_store::StoreError::UniqueViolation { .. })
+    ));
+    fixtures::stored_connection(store, other.id, "crm").await;
+}
+
+async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let other = fixtures::organization(store).await;
+    for slug in ["crm", "crm_2", "crmx", "cr", "sales_crm"] {
+        fixtures::stored_connection(store, organization.id, slug).await;
+    }
+    fixtures::stored_connection(store, other.id, "crm_3").await;
+    let at = feather_store::now();
+    let created = store
+        .create_connection(
+            &fixtures::connection(organization.id, "crm", at),
+            None,
+            None,
+            100,
+        )
+        .await
+        .expect("create");
+    assert_eq!(
+        created,
+        Created::Connection {
+            nickname_slug: "crm_3".into()
+        }
+    );
+    let created = store
+        .create_connection(&fixtures::connection(other.id, "crm", at), None, None, 100)
+        .await
+        .expect("create");
+    assert_eq!(
+        created,
+        Created::Connection {
+            nickname_slug: "crm".into()
+        }
+    );
+}
+
+async fn concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let at = feather_store::now();
+    let creates = (0..10).map(|_| {
+        let connection = fixtures::connection(organization.id, "crm", at);
+        async move { store.create_connection(&connection, None, None, 100).await }
+    });
+    let mut slugs: Vec<String> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|created| match created.expect("every create succeeds") {
+            Created::Connection { nickname_slug } => nickname_slug,
+            Created::OrganizationFull => panic!("not full"),
+        })
+        .collect();
+    slugs.sort();
+    let mut expected: Vec<String> = std::iter::once("crm".to_owned())
+        .chain((2..=10).map(|n| format!("crm_{n}")))
+        .collect();
+    expected.sort();
+    assert_eq!(slugs, expected);
+}
+
+async fn an_organization_at_its_connection_limit_creates_nothing(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let at = feather_store::now();
+    for slug in ["a", "b"] {
+        let created = store
+            .create_connection(
+                &fixtures::connection(organization.id, slug, at),
+                None,
+                None,
+                2,
+            )
+            .await
+            .expect("create");
+        assert!(matches!(created, Created::Connection { .. }));
+    }
+    let refused = store
+        .create_connection(
+            &fixtures::connection(organization.id, "c", at),
+            None,
+            Some(at),
+            2,
+        )
+        .await
+        .expect("create");
+    assert_eq!(refused, Created::OrganizationFull);
+    assert_eq!(
+        store
             .list_connections(organization.id)
             .await
             .expect("list")
-            .iter()
-            .map(|connection| connection.id)
-            .collect();
-        assert_eq!(listed, expected);
-    }
-
-    async fn renaming_keeps_the_slug_and_moves_updated_at(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "crm").await;
-        let at = fixtures::later(connection.created_at, 5);
-        let renamed = store
-            .rename_connection(organization.id, connection.id, "Sales CRM", at)
-            .await
-            .expect("rename")
-            .expect("exists");
-        assert_eq!(renamed.nickname, "Sales CRM");
-        assert_eq!(renamed.nickname_slug, "crm");
-        assert_eq!(renamed.updated_at, at);
-        assert_eq!(renamed.created_at, connection.created_at);
-    }
-
-    async fn deleting_a_connection_deletes_its_tools(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "crm").await;
-        store
-            .apply_catalog(
-                organization.id,
-                connection.id,
-                &[fixtures::catalog_tool("search")],
-                feather_store::now(),
-            )
-            .await
-            .expect("catalog");
-        assert!(store.delete_connection(organization.id, connection.id).await.expect("delete"));
-        assert_eq!(store.get_connection(organization.id, connection.id).await.expect("get"), None);
-        assert!(store.list_organization_tools(organization.id).await.expect("tools").is_empty());
-        assert!(!store.delete_connection(organization.id, connection.id).await.expect("delete"));
-    }
+            .len(),
+        2
+    );
 }
+
+async fn connections_list_by_creation_time_then_id(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let other = fixtures::organization(store).await;
+    let at = feather_store::now();
+    let late = fixtures::connection(organization.id, "late", fixtures::later(at, 60));
+    let mut tied = [
+        fixtures::connection(organization.id, "tied_a", at),
+        fixtures::connection(organization.id, "tied_b", at),
+    ];
+    // A sub-second difference must order correctly too (SQLite compares text).
+    let early = fixtures::connection(
+        organization.id,
+        "early",
+        at - chrono::Duration::microseconds(1500),
+    );
+    for connection in [&late, &tied[1], &early, &tied[0]] {
+        store
+            .insert_connection(connection, None, None)
+            .await
+            .expect("insert");
+    }
+    store
+        .insert_connection(&fixtures::connection(other.id, "foreign", at), None, None)
+        .await
+        .expect("insert");
+    tied.sort_by_key(|connection| connection.id);
+    let expected: Vec<Uuid> = [&early, &tied[0], &tied[1], &late]
+        .iter()
+        .map(|connection| connection.id)
+        .collect();
+    let listed: Vec<Uuid> = store
+        .list_connections(organization.id)
+        .await
+        .expect("list")
+        .iter()
+        .map(|connection| connection.id)
+        .collect();
+    assert_eq!(listed, expected);
+}
+
+async fn renaming_keeps_the_slug_and_moves_updated_at(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+    let at = fixtures::later(connection.created_at, 5);
+    let renamed = store
+        .rename_connection(organization.id, connection.id, "Sales CRM", at)
+        .await
+        .expect("rename")
+        .expect("exists");
+    assert_eq!(renamed.nickname, "Sales CRM");
+    assert_eq!(renamed.nickname_slug, "crm");
+    assert_eq!(renamed.updated_at, at);
+    assert_eq!(renamed.created_at, connection.created_at);
+}
+
+async fn deleting_a_connection_deletes_its_tools(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+    store
+        .apply_catalog(
+            organization.id,
+            connection.id,
+            &[fixtures::catalog_tool("search")],
+            feather_store::now(),
+        )
+        .await
+        .expect("catalog");
+    assert!(
+        store
+            .delete_connection(organization.id, connection.id)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        store
+            .get_connection(organization.id, connection.id)
+            .await
+            .expect("get"),
+        None
+    );
+    assert!(
+        store
+            .list_organization_tools(organization.id)
+            .await
+            .expect("tools")
+            .is_empty()
+    );
+    assert!(
+        !store
+            .delete_connection(organization.id, connection.id)
+            .await
+            .expect("delete")
+    );
+}
+
+on_both_backends!(
+    connection_round_trips_every_field,
+    another_organization_cannot_read_rename_or_delete_a_connection,
+    a_nickname_slug_is_unique_within_an_organization_only,
+    a_created_connection_gets_the_first_free_slug_of_its_organization,
+    concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs,
+    an_organization_at_its_connection_limit_creates_nothing,
+    connections_list_by_creation_time_then_id,
+    renaming_keeps_the_slug_and_moves_updated_at,
+    deleting_a_connection_deletes_its_tools,
+);

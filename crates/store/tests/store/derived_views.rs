@@ -58,94 +58,198 @@ async fn pinned_search_tool(store: &Store) -> (Organization, ToolView) {
     (organization, view)
 }
 
-store_tests! {
-    async fn a_configured_tool_shows_its_derived_view_at_once(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-        let at = feather_store::now();
-        store.apply_catalog(organization.id, connection.id, &[search_tool()], at).await.expect("apply");
-        let tool = tools_by_path(&connection_tools(store, organization.id, connection.id).await, "search");
-        let unconfigured = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
-        assert_eq!(json_of(&unconfigured.merged_input_preview), search_tool().input_schema);
-        assert_eq!((unconfigured.default_count, unconfigured.pinned_count), (0, 0));
-
-        let patch = ToolConfigPatch { input_defaults: Patch::Set(pinned_channel()), ..ToolConfigPatch::default() };
-        let configured = store
-            .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
+async fn a_configured_tool_shows_its_derived_view_at_once(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "conn").await;
+    let at = feather_store::now();
+    store
+        .apply_catalog(organization.id, connection.id, &[search_tool()], at)
+        .await
+        .expect("apply");
+    let tool = tools_by_path(
+        &connection_tools(store, organization.id, connection.id).await,
+        "search",
+    );
+    let unconfigured = view_by_path(
+        &store
+            .list_organization_tools(organization.id)
             .await
-            .expect("configure")
-            .expect("exists");
-        assert_eq!((configured.default_count, configured.pinned_count), (1, 1));
-        assert!(configured.stale_input_fields.is_empty());
-        let preview = json_of(&configured.merged_input_preview);
-        assert_eq!(preview["properties"]["channel"]["default"], json!("#general"));
-        assert_eq!(preview["properties"]["limit"]["default"], json!(10));
-        let listed = view_by_path(&store.list_connection_tool_views(organization.id, connection.id).await.expect("views"), "search");
-        assert_eq!(json_of(&listed.merged_input_preview), preview);
-    }
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(
+        json_of(&unconfigured.merged_input_preview),
+        search_tool().input_schema
+    );
+    assert_eq!(
+        (unconfigured.default_count, unconfigured.pinned_count),
+        (0, 0)
+    );
 
-    async fn a_resync_derives_the_views_of_configured_tools_again(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-        let at = feather_store::now();
-        store.apply_catalog(organization.id, connection.id, &[search_tool()], at).await.expect("apply");
-        let tool = tools_by_path(&connection_tools(store, organization.id, connection.id).await, "search");
-        let patch = ToolConfigPatch {
-            input_defaults: Patch::Set(pinned_channel()),
-            response_field_map: Patch::Set(json!({"field_mappings": [{"path": "id"}]})),
-            ..ToolConfigPatch::default()
-        };
-        store.update_tool_config(organization.id, connection.id, tool.id, &patch, at).await.expect("configure");
-
-        // Upstream drops `channel` and retypes nothing else; the field map's path vanishes.
-        let mut changed = search_tool();
-        changed.input_schema = json!({"type": "object", "properties": {"limit": {"type": "integer"}}});
-        changed.response_schema = Some(json!({"type": "object", "properties": {"uuid": {"type": "string"}}}));
-        store.apply_catalog(organization.id, connection.id, &[changed], fixtures::later(at, 1)).await.expect("resync");
-
-        let view = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
-        assert_eq!(view.stale_input_fields, ["channel"]);
-        assert_eq!(view.stale_field_paths, ["id"]);
-        assert_eq!((view.default_count, view.pinned_count), (1, 1));
-        let preview = json_of(&view.merged_input_preview);
-        assert_eq!(preview["properties"]["limit"]["default"], json!(10));
-        assert!(preview["properties"].get("channel").is_none());
-    }
-
-    async fn a_view_not_derived_by_the_current_rules_is_derived_on_read_and_by_migrate(store) {
-        let (organization, derived) = pinned_search_tool(store).await;
-
-        assert_eq!(store.count_outdated_views().await.expect("count"), 0);
-        store.forget_derived_views().await.expect("forget");
-        assert_eq!(store.count_outdated_views().await.expect("count"), 1);
-        let read = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
-        assert_eq!(json_of(&read.merged_input_preview), json_of(&derived.merged_input_preview));
-        assert_eq!((read.default_count, read.pinned_count), (1, 1));
-
-        store.migrate().await.expect("migrate");
-        assert_eq!(store.count_outdated_views().await.expect("count"), 0);
-        let stored = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
-        assert_eq!(json_of(&stored.merged_input_preview), json_of(&derived.merged_input_preview));
-        assert_eq!(stored.stale_input_fields, derived.stale_input_fields);
-    }
-
-    async fn a_start_with_newer_rules_derives_every_older_view_again_without_a_migration_of_its_own(store) {
-        let (organization, _) = pinned_search_tool(store).await;
-
-        // As if the previous binary's rules (one revision back) had derived the views, and
-        // had derived a different count.
-        let previous = feather_domain::tool_view::DERIVATION_REVISION - 1;
-        store.pretend_views_derived_by(previous, 99).await.expect("pretend");
-        store.migrate().await.expect("migrate");
-        assert_eq!(store.count_outdated_views().await.expect("count"), 0);
-        let view = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
-        assert_eq!((view.default_count, view.pinned_count), (1, 1), "derived by the current rules");
-
-        // The next start finds the store up to date and leaves the views alone, even a view
-        // whose stored count a test changed behind its back.
-        store.pretend_views_derived_by(feather_domain::tool_view::DERIVATION_REVISION, 99).await.expect("pretend");
-        store.migrate().await.expect("migrate");
-        let untouched = view_by_path(&store.list_organization_tools(organization.id).await.expect("views"), "search");
-        assert_eq!(untouched.default_count, 99, "no full pass on a start with the same rules");
-    }
+    let patch = ToolConfigPatch {
+        input_defaults: Patch::Set(pinned_channel()),
+        ..ToolConfigPatch::default()
+    };
+    let configured = store
+        .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
+        .await
+        .expect("configure")
+        .expect("exists");
+    assert_eq!((configured.default_count, configured.pinned_count), (1, 1));
+    assert!(configured.stale_input_fields.is_empty());
+    let preview = json_of(&configured.merged_input_preview);
+    assert_eq!(
+        preview["properties"]["channel"]["default"],
+        json!("#general")
+    );
+    assert_eq!(preview["properties"]["limit"]["default"], json!(10));
+    let listed = view_by_path(
+        &store
+            .list_connection_tool_views(organization.id, connection.id)
+            .await
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(json_of(&listed.merged_input_preview), preview);
 }
+
+async fn a_resync_derives_the_views_of_configured_tools_again(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "conn").await;
+    let at = feather_store::now();
+    store
+        .apply_catalog(organization.id, connection.id, &[search_tool()], at)
+        .await
+        .expect("apply");
+    let tool = tools_by_path(
+        &connection_tools(store, organization.id, connection.id).await,
+        "search",
+    );
+    let patch = ToolConfigPatch {
+        input_defaults: Patch::Set(pinned_channel()),
+        response_field_map: Patch::Set(json!({"field_mappings": [{"path": "id"}]})),
+        ..ToolConfigPatch::default()
+    };
+    store
+        .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
+        .await
+        .expect("configure");
+
+    // Upstream drops `channel` and retypes nothing else; the field map's path vanishes.
+    let mut changed = search_tool();
+    changed.input_schema = json!({"type": "object", "properties": {"limit": {"type": "integer"}}});
+    changed.response_schema =
+        Some(json!({"type": "object", "properties": {"uuid": {"type": "string"}}}));
+    store
+        .apply_catalog(
+            organization.id,
+            connection.id,
+            &[changed],
+            fixtures::later(at, 1),
+        )
+        .await
+        .expect("resync");
+
+    let view = view_by_path(
+        &store
+            .list_organization_tools(organization.id)
+            .await
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(view.stale_input_fields, ["channel"]);
+    assert_eq!(view.stale_field_paths, ["id"]);
+    assert_eq!((view.default_count, view.pinned_count), (1, 1));
+    let preview = json_of(&view.merged_input_preview);
+    assert_eq!(preview["properties"]["limit"]["default"], json!(10));
+    assert!(preview["properties"].get("channel").is_none());
+}
+
+async fn a_view_not_derived_by_the_current_rules_is_derived_on_read_and_by_migrate(store: &Store) {
+    let (organization, derived) = pinned_search_tool(store).await;
+
+    assert_eq!(store.count_outdated_views().await.expect("count"), 0);
+    store.forget_derived_views().await.expect("forget");
+    assert_eq!(store.count_outdated_views().await.expect("count"), 1);
+    let read = view_by_path(
+        &store
+            .list_organization_tools(organization.id)
+            .await
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(
+        json_of(&read.merged_input_preview),
+        json_of(&derived.merged_input_preview)
+    );
+    assert_eq!((read.default_count, read.pinned_count), (1, 1));
+
+    store.migrate().await.expect("migrate");
+    assert_eq!(store.count_outdated_views().await.expect("count"), 0);
+    let stored = view_by_path(
+        &store
+            .list_organization_tools(organization.id)
+            .await
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(
+        json_of(&stored.merged_input_preview),
+        json_of(&derived.merged_input_preview)
+    );
+    assert_eq!(stored.stale_input_fields, derived.stale_input_fields);
+}
+
+async fn a_start_with_newer_rules_derives_every_older_view_again_without_a_migration_of_its_own(
+    store: &Store,
+) {
+    let (organization, _) = pinned_search_tool(store).await;
+
+    // As if the previous binary's rules (one revision back) had derived the views, and
+    // had derived a different count.
+    let previous = feather_domain::tool_view::DERIVATION_REVISION - 1;
+    store
+        .pretend_views_derived_by(previous, 99)
+        .await
+        .expect("pretend");
+    store.migrate().await.expect("migrate");
+    assert_eq!(store.count_outdated_views().await.expect("count"), 0);
+    let view = view_by_path(
+        &store
+            .list_organization_tools(organization.id)
+            .await
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(
+        (view.default_count, view.pinned_count),
+        (1, 1),
+        "derived by the current rules"
+    );
+
+    // The next start finds the store up to date and leaves the views alone, even a view
+    // whose stored count a test changed behind its back.
+    store
+        .pretend_views_derived_by(feather_domain::tool_view::DERIVATION_REVISION, 99)
+        .await
+        .expect("pretend");
+    store.migrate().await.expect("migrate");
+    let untouched = view_by_path(
+        &store
+            .list_organization_tools(organization.id)
+            .await
+            .expect("views"),
+        "search",
+    );
+    assert_eq!(
+        untouched.default_count, 99,
+        "no full pass on a start with the same rules"
+    );
+}
+
+on_both_backends!(
+    a_configured_tool_shows_its_derived_view_at_once,
+    a_resync_derives_the_views_of_configured_tools_again,
+    a_view_not_derived_by_the_current_rules_is_derived_on_read_and_by_migrate,
+    a_start_with_newer_rules_derives_every_older_view_again_without_a_migration_of_its_own,
+);

@@ -4,127 +4,231 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::fixtures;
+use feather_store::Store;
 
-store_tests! {
-    async fn a_connection_is_created_with_its_sealed_secret_and_first_sync(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::connection(organization.id, "crm", feather_store::now());
+async fn a_connection_is_created_with_its_sealed_secret_and_first_sync(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::connection(organization.id, "crm", feather_store::now());
+    store
+        .insert_connection(
+            &connection,
+            Some(b"sealed-bytes"),
+            Some(connection.created_at),
+        )
+        .await
+        .expect("insert");
+    assert_eq!(
         store
-            .insert_connection(&connection, Some(b"sealed-bytes"), Some(connection.created_at))
+            .connection_secret(connection.id)
             .await
-            .expect("insert");
-        assert_eq!(
-            store.connection_secret(connection.id).await.expect("secret"),
-            Some(b"sealed-bytes".to_vec())
-        );
-        assert_eq!(store.pending_jobs(connection.id).await.expect("jobs").len(), 1);
-        // A slug collision rolls all three back together.
-        let twin = fixtures::connection(organization.id, "crm", feather_store::now());
-        assert!(store.insert_connection(&twin, Some(b"x"), Some(twin.created_at)).await.is_err());
-        assert_eq!(store.connection_secret(twin.id).await.expect("secret"), None);
-        assert!(store.pending_jobs(twin.id).await.expect("jobs").is_empty());
-    }
-
-    async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "crm").await;
-        let at = fixtures::later(connection.created_at, 5);
-        store.mark_tools_syncing(organization.id, connection.id, at).await.expect("syncing");
-        let syncing = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(syncing.tools_status, ToolsStatus::Syncing);
-
-        let retry_at = fixtures::later(at, 10);
+            .expect("secret"),
+        Some(b"sealed-bytes".to_vec())
+    );
+    assert_eq!(
+        store.pending_jobs(connection.id).await.expect("jobs").len(),
+        1
+    );
+    // A slug collision rolls all three back together.
+    let twin = fixtures::connection(organization.id, "crm", feather_store::now());
+    assert!(
         store
-            .record_sync_failure(organization.id, connection.id, &SyncFailure {
+            .insert_connection(&twin, Some(b"x"), Some(twin.created_at))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.connection_secret(twin.id).await.expect("secret"),
+        None
+    );
+    assert!(store.pending_jobs(twin.id).await.expect("jobs").is_empty());
+}
+
+async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+    let at = fixtures::later(connection.created_at, 5);
+    store
+        .mark_tools_syncing(organization.id, connection.id, at)
+        .await
+        .expect("syncing");
+    let syncing = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(syncing.tools_status, ToolsStatus::Syncing);
+
+    let retry_at = fixtures::later(at, 10);
+    store
+        .record_sync_failure(
+            organization.id,
+            connection.id,
+            &SyncFailure {
                 message: "The server timed out.",
                 reason: "Retried soon.".to_owned(),
                 credentials_rejected: false,
                 retry_at: Some(retry_at),
                 at,
-            })
-            .await
-            .expect("failure");
-        let retrying = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(retrying.tools_status, ToolsStatus::Syncing, "another attempt is planned");
-        assert_eq!(retrying.status_reason.as_deref(), Some("Retried soon."));
-        assert_eq!(
-            retrying.metadata["tools_sync_error"],
-            json!({"message": "The server timed out.", "at": at, "retry_at": retry_at})
-        );
+            },
+        )
+        .await
+        .expect("failure");
+    let retrying = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        retrying.tools_status,
+        ToolsStatus::Syncing,
+        "another attempt is planned"
+    );
+    assert_eq!(retrying.status_reason.as_deref(), Some("Retried soon."));
+    assert_eq!(
+        retrying.metadata["tools_sync_error"],
+        json!({"message": "The server timed out.", "at": at, "retry_at": retry_at})
+    );
 
-        store
-            .record_sync_failure(organization.id, connection.id, &SyncFailure {
+    store
+        .record_sync_failure(
+            organization.id,
+            connection.id,
+            &SyncFailure {
                 message: "The server timed out.",
                 reason: "Gave up.".to_owned(),
                 credentials_rejected: false,
                 retry_at: None,
                 at,
-            })
-            .await
-            .expect("failure");
-        let failed = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(failed.tools_status, ToolsStatus::Failed);
-        assert_eq!(failed.status, ConnectionStatus::Active);
-        assert_eq!(failed.status_reason.as_deref(), Some("Gave up."));
-        assert_eq!(
-            failed.metadata["tools_sync_error"],
-            json!({"message": "The server timed out.", "at": at})
-        );
-        assert_eq!(failed.metadata["server_url"], connection.metadata["server_url"]);
+            },
+        )
+        .await
+        .expect("failure");
+    let failed = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(failed.tools_status, ToolsStatus::Failed);
+    assert_eq!(failed.status, ConnectionStatus::Active);
+    assert_eq!(failed.status_reason.as_deref(), Some("Gave up."));
+    assert_eq!(
+        failed.metadata["tools_sync_error"],
+        json!({"message": "The server timed out.", "at": at})
+    );
+    assert_eq!(
+        failed.metadata["server_url"],
+        connection.metadata["server_url"]
+    );
 
-        // A later successful sync clears the recorded error and its reason.
-        store.apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 5)).await.expect("sync");
-        let synced = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(synced.tools_status, ToolsStatus::Synced);
-        assert!(!synced.metadata.contains_key("tools_sync_error"));
-        assert_eq!(synced.status_reason, None);
+    // A later successful sync clears the recorded error and its reason.
+    store
+        .apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 5))
+        .await
+        .expect("sync");
+    let synced = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(synced.tools_status, ToolsStatus::Synced);
+    assert!(!synced.metadata.contains_key("tools_sync_error"));
+    assert_eq!(synced.status_reason, None);
 
-        store
-            .record_sync_failure(organization.id, connection.id, &SyncFailure {
+    store
+        .record_sync_failure(
+            organization.id,
+            connection.id,
+            &SyncFailure {
                 message: "HTTP 401",
                 reason: "Credentials rejected.".to_owned(),
                 credentials_rejected: true,
                 retry_at: None,
                 at,
-            })
-            .await
-            .expect("failure");
-        let rejected = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(rejected.status, ConnectionStatus::Error);
-        assert_eq!(rejected.status_reason.as_deref(), Some("Credentials rejected."));
+            },
+        )
+        .await
+        .expect("failure");
+    let rejected = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(rejected.status, ConnectionStatus::Error);
+    assert_eq!(
+        rejected.status_reason.as_deref(),
+        Some("Credentials rejected.")
+    );
 
-        // The reason of an `error` status outlives the catalog write.
-        store.apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 6)).await.expect("sync");
-        let still_rejected = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(still_rejected.status_reason.as_deref(), Some("Credentials rejected."));
-    }
-
-    async fn an_invocation_is_recorded_and_its_connection_marked_used(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::stored_connection(store, organization.id, "crm").await;
-        let at = fixtures::later(connection.created_at, 9);
-        let invocation = Invocation {
-            id: Uuid::now_v7(),
-            organization_id: organization.id,
-            connection_id: connection.id,
-            tool_id: Uuid::now_v7(),
-            tool_path: "search".to_owned(),
-            started_at: at,
-            duration_ms: 42,
-            outcome: "upstream_error".to_owned(),
-            error: Some("The server is unreachable.".to_owned()),
-        };
-        store.record_invocation(&invocation).await.expect("record");
-        assert_eq!(
-            store.list_invocations(organization.id, connection.id).await.expect("list"),
-            vec![invocation]
-        );
-        let unmarked = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(unmarked.last_used_at, None, "marking the use is a write of its own");
-        store.mark_connection_used(organization.id, connection.id, at).await.expect("mark");
-        let used = store.get_connection(organization.id, connection.id).await.expect("get").expect("exists");
-        assert_eq!(used.last_used_at, Some(at));
-        let other = fixtures::organization(store).await;
-        assert!(store.list_invocations(other.id, connection.id).await.expect("list").is_empty());
-    }
+    // The reason of an `error` status outlives the catalog write.
+    store
+        .apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 6))
+        .await
+        .expect("sync");
+    let still_rejected = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        still_rejected.status_reason.as_deref(),
+        Some("Credentials rejected.")
+    );
 }
+
+async fn an_invocation_is_recorded_and_its_connection_marked_used(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+    let at = fixtures::later(connection.created_at, 9);
+    let invocation = Invocation {
+        id: Uuid::now_v7(),
+        organization_id: organization.id,
+        connection_id: connection.id,
+        tool_id: Uuid::now_v7(),
+        tool_path: "search".to_owned(),
+        started_at: at,
+        duration_ms: 42,
+        outcome: "upstream_error".to_owned(),
+        error: Some("The server is unreachable.".to_owned()),
+    };
+    store.record_invocation(&invocation).await.expect("record");
+    assert_eq!(
+        store
+            .list_invocations(organization.id, connection.id)
+            .await
+            .expect("list"),
+        vec![invocation]
+    );
+    let unmarked = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        unmarked.last_used_at, None,
+        "marking the use is a write of its own"
+    );
+    store
+        .mark_connection_used(organization.id, connection.id, at)
+        .await
+        .expect("mark");
+    let used = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(used.last_used_at, Some(at));
+    let other = fixtures::organization(store).await;
+    assert!(
+        store
+            .list_invocations(other.id, connection.id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+on_both_backends!(
+    a_connection_is_created_with_its_sealed_secret_and_first_sync,
+    a_failed_sync_records_why_and_rejected_credentials_set_status_error,
+    an_invocation_is_recorded_and_its_connection_marked_used,
+);

@@ -38,65 +38,180 @@ macro_rules! keeps_the_version {
     }};
 }
 
-store_tests! {
-    async fn every_write_to_an_organizations_listing_moves_its_version(store) {
-        let organization = fixtures::organization(store).await;
-        let org = organization.id;
-        let other = fixtures::organization(store).await;
-        let other_version = version(store, other.id).await;
-        let connection = fixtures::connection(org, "crm", feather_store::now());
-        let at = fixtures::later(connection.created_at, 1);
+async fn every_write_to_an_organizations_listing_moves_its_version(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let org = organization.id;
+    let other = fixtures::organization(store).await;
+    let other_version = version(store, other.id).await;
+    let connection = fixtures::connection(org, "crm", feather_store::now());
+    let at = fixtures::later(connection.created_at, 1);
 
-        moves_the_version!(store, org, "insert", store.insert_connection(&connection, None, None));
-        moves_the_version!(store, org, "sync", store.apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at));
-        let tool = store.list_connection_tools(org, connection.id).await.expect("tools")[0].clone();
-        let patch = ToolConfigPatch { is_enabled: Some(false), ..ToolConfigPatch::default() };
-        moves_the_version!(store, org, "configure", store.update_tool_config(org, connection.id, tool.id, &patch, at));
-        moves_the_version!(store, org, "bulk toggle", store.set_connection_tools_enabled(org, connection.id, true, at));
-        moves_the_version!(store, org, "rename", store.rename_connection(org, connection.id, "Sales", at));
-        moves_the_version!(store, org, "syncing", store.mark_tools_syncing(org, connection.id, at));
-        moves_the_version!(store, org, "sync failure", store.record_sync_failure(org, connection.id, &feather_store::SyncFailure {
-            message: "down", reason: "Down.".to_owned(), credentials_rejected: false, retry_at: None, at,
-        }));
-        moves_the_version!(store, org, "use", store.mark_connection_used(org, connection.id, at));
-        moves_the_version!(store, org, "delete", store.delete_connection(org, connection.id));
+    moves_the_version!(
+        store,
+        org,
+        "insert",
+        store.insert_connection(&connection, None, None)
+    );
+    moves_the_version!(
+        store,
+        org,
+        "sync",
+        store.apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at)
+    );
+    let tool = store
+        .list_connection_tools(org, connection.id)
+        .await
+        .expect("tools")[0]
+        .clone();
+    let patch = ToolConfigPatch {
+        is_enabled: Some(false),
+        ..ToolConfigPatch::default()
+    };
+    moves_the_version!(
+        store,
+        org,
+        "configure",
+        store.update_tool_config(org, connection.id, tool.id, &patch, at)
+    );
+    moves_the_version!(
+        store,
+        org,
+        "bulk toggle",
+        store.set_connection_tools_enabled(org, connection.id, true, at)
+    );
+    moves_the_version!(
+        store,
+        org,
+        "rename",
+        store.rename_connection(org, connection.id, "Sales", at)
+    );
+    moves_the_version!(
+        store,
+        org,
+        "syncing",
+        store.mark_tools_syncing(org, connection.id, at)
+    );
+    moves_the_version!(
+        store,
+        org,
+        "sync failure",
+        store.record_sync_failure(
+            org,
+            connection.id,
+            &feather_store::SyncFailure {
+                message: "down",
+                reason: "Down.".to_owned(),
+                credentials_rejected: false,
+                retry_at: None,
+                at,
+            }
+        )
+    );
+    moves_the_version!(
+        store,
+        org,
+        "use",
+        store.mark_connection_used(org, connection.id, at)
+    );
+    moves_the_version!(
+        store,
+        org,
+        "delete",
+        store.delete_connection(org, connection.id)
+    );
 
-        assert_eq!(version(store, other.id).await, other_version, "another org's version moved");
-        assert_eq!(store.listing_version(Uuid::now_v7()).await.expect("version"), None);
-    }
-
-    async fn writes_the_listing_does_not_show_keep_its_version(store) {
-        let organization = fixtures::organization(store).await;
-        let org = organization.id;
-        let connection = fixtures::connection(org, "crm", feather_store::now());
-        store.insert_connection(&connection, None, None).await.expect("insert");
-        let at = fixtures::later(connection.created_at, 1);
-        store.apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at).await.expect("sync");
-        let tool = store.list_connection_tools(org, connection.id).await.expect("tools")[0].clone();
-        let invocation = Invocation {
-            id: Uuid::now_v7(),
-            organization_id: org,
-            connection_id: connection.id,
-            tool_id: tool.id,
-            tool_path: tool.tool_path.clone(),
-            started_at: at,
-            duration_ms: 1,
-            outcome: "ok".to_owned(),
-            error: None,
-        };
-        keeps_the_version!(store, org, "invocation", store.record_invocation(&invocation));
-        keeps_the_version!(store, org, "revocation", store.revoke_api_key(org, Uuid::now_v7(), at));
-        keeps_the_version!(store, org, "no-op revocation", store.revoke_api_key(org, Uuid::now_v7(), at));
-    }
-
-    async fn a_connection_used_again_keeps_its_latest_use(store) {
-        let organization = fixtures::organization(store).await;
-        let connection = fixtures::connection(organization.id, "crm", feather_store::now());
-        store.insert_connection(&connection, None, None).await.expect("insert");
-        let (earlier, later) = (fixtures::later(connection.created_at, 1), fixtures::later(connection.created_at, 2));
-        store.mark_connection_used(organization.id, connection.id, later).await.expect("use");
-        store.mark_connection_used(organization.id, connection.id, earlier).await.expect("use");
-        let stored = store.get_connection(organization.id, connection.id).await.expect("read").expect("the connection");
-        assert_eq!(stored.last_used_at, Some(later));
-    }
+    assert_eq!(
+        version(store, other.id).await,
+        other_version,
+        "another org's version moved"
+    );
+    assert_eq!(
+        store
+            .listing_version(Uuid::now_v7())
+            .await
+            .expect("version"),
+        None
+    );
 }
+
+async fn writes_the_listing_does_not_show_keep_its_version(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let org = organization.id;
+    let connection = fixtures::connection(org, "crm", feather_store::now());
+    store
+        .insert_connection(&connection, None, None)
+        .await
+        .expect("insert");
+    let at = fixtures::later(connection.created_at, 1);
+    store
+        .apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at)
+        .await
+        .expect("sync");
+    let tool = store
+        .list_connection_tools(org, connection.id)
+        .await
+        .expect("tools")[0]
+        .clone();
+    let invocation = Invocation {
+        id: Uuid::now_v7(),
+        organization_id: org,
+        connection_id: connection.id,
+        tool_id: tool.id,
+        tool_path: tool.tool_path.clone(),
+        started_at: at,
+        duration_ms: 1,
+        outcome: "ok".to_owned(),
+        error: None,
+    };
+    keeps_the_version!(
+        store,
+        org,
+        "invocation",
+        store.record_invocation(&invocation)
+    );
+    keeps_the_version!(
+        store,
+        org,
+        "revocation",
+        store.revoke_api_key(org, Uuid::now_v7(), at)
+    );
+    keeps_the_version!(
+        store,
+        org,
+        "no-op revocation",
+        store.revoke_api_key(org, Uuid::now_v7(), at)
+    );
+}
+
+async fn a_connection_used_again_keeps_its_latest_use(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::connection(organization.id, "crm", feather_store::now());
+    store
+        .insert_connection(&connection, None, None)
+        .await
+        .expect("insert");
+    let (earlier, later) = (
+        fixtures::later(connection.created_at, 1),
+        fixtures::later(connection.created_at, 2),
+    );
+    store
+        .mark_connection_used(organization.id, connection.id, later)
+        .await
+        .expect("use");
+    store
+        .mark_connection_used(organization.id, connection.id, earlier)
+        .await
+        .expect("use");
+    let stored = store
+        .get_connection(organization.id, connection.id)
+        .await
+        .expect("read")
+        .expect("the connection");
+    assert_eq!(stored.last_used_at, Some(later));
+}
+
+on_both_backends!(
+    every_write_to_an_organizations_listing_moves_its_version,
+    writes_the_listing_does_not_show_keep_its_version,
+    a_connection_used_again_keeps_its_latest_use,
+);

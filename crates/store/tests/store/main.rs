@@ -2,32 +2,27 @@
 //! PostgreSQL when `FEATHER_TEST_DATABASE_URL` is set (ignored, and counted so, when it is
 //! not), each in a fresh database.
 
-/// Declares store tests: each `async fn name(store) { … }` becomes `sqlite::name` and
-/// `postgres::name`, with `store: &Store` bound to a fresh database of that backend.
-macro_rules! store_tests {
-    ($(async fn $name:ident($store:ident) $body:block)*) => {
+/// Runs each named test of the module (an `async fn name(store: &Store)`, written as any
+/// function, so rustfmt and the compiler see it whole) on both backends: as
+/// `sqlite::name` and as `postgres::name`, each on a fresh database.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
         mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
             $(
                 #[tokio::test]
                 async fn $name() {
                     let database = feather_store::testing::TestDatabase::sqlite().await;
-                    let $store: &feather_store::Store = &database.store;
-                    $body
+                    super::$name(&database.store).await;
                 }
             )*
         }
         mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
             $(
                 #[feather_test_gates::postgres]
                 #[tokio::test]
                 async fn $name() {
                     let database = feather_store::testing::TestDatabase::postgres().await;
-                    let $store: &feather_store::Store = &database.store;
-                    $body
+                    super::$name(&database.store).await;
                 }
             )*
         }

@@ -40,109 +40,186 @@ fn ids(page: &[SealedSecret]) -> Vec<Uuid> {
     page.iter().map(|secret| secret.connection_id).collect()
 }
 
-store_tests! {
-    async fn sealed_credentials_are_counted_by_the_key_that_sealed_them(store) {
-        assert_eq!(store.sealed_secrets_by_key().await.expect("count"), vec![]);
-        let organization = fixtures::organization(store).await;
-        connection_sealed(store, organization.id, "a", &sealed_with(KEY_B, b"1")).await;
-        connection_sealed(store, organization.id, "b", &sealed_with(KEY_A, b"2")).await;
-        connection_sealed(store, organization.id, "c", &unnamed(b"3")).await;
-        connection_sealed(store, organization.id, "d", &sealed_with(KEY_A, b"4")).await;
-        // A connection without credentials counts for nothing.
-        fixtures::stored_connection(store, organization.id, "e").await;
-        assert_eq!(
-            store.sealed_secrets_by_key().await.expect("count"),
-            vec![
-                SealedByKey { key_id: None, count: 1 },
-                SealedByKey { key_id: Some(KEY_A.to_vec()), count: 2 },
-                SealedByKey { key_id: Some(KEY_B.to_vec()), count: 1 },
-            ]
-        );
-    }
+async fn sealed_credentials_are_counted_by_the_key_that_sealed_them(store: &Store) {
+    assert_eq!(store.sealed_secrets_by_key().await.expect("count"), vec![]);
+    let organization = fixtures::organization(store).await;
+    connection_sealed(store, organization.id, "a", &sealed_with(KEY_B, b"1")).await;
+    connection_sealed(store, organization.id, "b", &sealed_with(KEY_A, b"2")).await;
+    connection_sealed(store, organization.id, "c", &unnamed(b"3")).await;
+    connection_sealed(store, organization.id, "d", &sealed_with(KEY_A, b"4")).await;
+    // A connection without credentials counts for nothing.
+    fixtures::stored_connection(store, organization.id, "e").await;
+    assert_eq!(
+        store.sealed_secrets_by_key().await.expect("count"),
+        vec![
+            SealedByKey {
+                key_id: None,
+                count: 1
+            },
+            SealedByKey {
+                key_id: Some(KEY_A.to_vec()),
+                count: 2
+            },
+            SealedByKey {
+                key_id: Some(KEY_B.to_vec()),
+                count: 1
+            },
+        ]
+    );
+}
 
-    async fn a_walk_pages_through_the_credentials_left_to_do_in_connection_order(store) {
-        let organization = fixtures::organization(store).await;
-        let under_b = connection_sealed(store, organization.id, "a", &sealed_with(KEY_B, b"1")).await;
-        connection_sealed(store, organization.id, "b", &sealed_with(KEY_A, b"2")).await;
-        let old = connection_sealed(store, organization.id, "c", &unnamed(b"3")).await;
-        let also_under_b = connection_sealed(store, organization.id, "d", &sealed_with(KEY_B, b"4")).await;
+async fn a_walk_pages_through_the_credentials_left_to_do_in_connection_order(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let under_b = connection_sealed(store, organization.id, "a", &sealed_with(KEY_B, b"1")).await;
+    connection_sealed(store, organization.id, "b", &sealed_with(KEY_A, b"2")).await;
+    let old = connection_sealed(store, organization.id, "c", &unnamed(b"3")).await;
+    let also_under_b =
+        connection_sealed(store, organization.id, "d", &sealed_with(KEY_B, b"4")).await;
 
-        let mut walked = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store
-                .sealed_secrets(SealedWith::AnyKeyBut(&KEY_A), after, 2)
-                .await
-                .expect("page");
-            walked.extend(ids(&page));
-            match page.last() {
-                Some(last) if page.len() == 2 => after = Some(last.connection_id),
-                _ => break,
-            }
-        }
-        assert_eq!(walked, vec![under_b, old, also_under_b]);
-
-        let unnamed_only = store
-            .sealed_secrets(SealedWith::NoRecordedKey, None, 10)
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .sealed_secrets(SealedWith::AnyKeyBut(&KEY_A), after, 2)
             .await
             .expect("page");
-        assert_eq!(
-            unnamed_only,
-            vec![SealedSecret {
-                organization_id: organization.id,
-                connection_id: old,
-                sealed: unnamed(b"3"),
-            }]
-        );
-        assert!(
-            store
-                .sealed_secrets(SealedWith::NoRecordedKey, Some(old), 10)
-                .await
-                .expect("page")
-                .is_empty()
-        );
+        walked.extend(ids(&page));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some(last.connection_id),
+            _ => break,
+        }
     }
+    assert_eq!(walked, vec![under_b, old, also_under_b]);
 
-    async fn a_sealed_credential_is_replaced_only_while_it_is_what_was_read(store) {
-        let organization = fixtures::organization(store).await;
-        let before = sealed_with(KEY_A, b"old");
-        let id = connection_sealed(store, organization.id, "a", &before).await;
-        let at = feather_store::now();
-
-        let stale = sealed_with(KEY_A, b"what another replica replaced");
-        assert!(!store.replace_sealed_secret(id, &stale, &sealed_with(KEY_B, b"x"), at).await.expect("replace"));
-        assert_eq!(store.connection_secret(id).await.expect("read"), Some(before.clone()));
-
-        let after = sealed_with(KEY_B, b"new");
-        assert!(store.replace_sealed_secret(id, &before, &after, at).await.expect("replace"));
-        assert_eq!(store.connection_secret(id).await.expect("read"), Some(after.clone()));
-        // The recorded key follows the value.
-        assert_eq!(
-            store.sealed_secrets_by_key().await.expect("count"),
-            vec![SealedByKey { key_id: Some(KEY_B.to_vec()), count: 1 }]
-        );
-        assert!(!store.replace_sealed_secret(Uuid::now_v7(), &after, &before, at).await.expect("replace"));
-    }
-
-    async fn forgetting_a_credential_deletes_it_and_makes_its_connection_error(store) {
-        let organization = fixtures::organization(store).await;
-        let sealed = sealed_with(KEY_A, b"lost");
-        let id = connection_sealed(store, organization.id, "a", &sealed).await;
-        let version = store.listing_version(organization.id).await.expect("version");
-        let at = feather_store::now();
-        let secret = SealedSecret { organization_id: organization.id, connection_id: id, sealed };
-
-        let stale = SealedSecret { sealed: sealed_with(KEY_A, b"changed"), ..secret.clone() };
-        assert!(!store.forget_sealed_secret(&stale, "Lost.", at).await.expect("forget"));
-        assert!(store.connection_secret(id).await.expect("read").is_some());
-
-        assert!(store.forget_sealed_secret(&secret, "Lost: connect it again.", at).await.expect("forget"));
-        assert_eq!(store.connection_secret(id).await.expect("read"), None);
-        let connection = store.get_connection(organization.id, id).await.expect("get").expect("kept");
-        assert_eq!(connection.status, ConnectionStatus::Error);
-        assert_eq!(connection.status_reason.as_deref(), Some("Lost: connect it again."));
-        assert_eq!(connection.updated_at, at);
-        assert!(store.listing_version(organization.id).await.expect("version") > version);
-        assert!(!store.forget_sealed_secret(&secret, "Lost.", at).await.expect("forget again"));
-    }
+    let unnamed_only = store
+        .sealed_secrets(SealedWith::NoRecordedKey, None, 10)
+        .await
+        .expect("page");
+    assert_eq!(
+        unnamed_only,
+        vec![SealedSecret {
+            organization_id: organization.id,
+            connection_id: old,
+            sealed: unnamed(b"3"),
+        }]
+    );
+    assert!(
+        store
+            .sealed_secrets(SealedWith::NoRecordedKey, Some(old), 10)
+            .await
+            .expect("page")
+            .is_empty()
+    );
 }
+
+async fn a_sealed_credential_is_replaced_only_while_it_is_what_was_read(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let before = sealed_with(KEY_A, b"old");
+    let id = connection_sealed(store, organization.id, "a", &before).await;
+    let at = feather_store::now();
+
+    let stale = sealed_with(KEY_A, b"what another replica replaced");
+    assert!(
+        !store
+            .replace_sealed_secret(id, &stale, &sealed_with(KEY_B, b"x"), at)
+            .await
+            .expect("replace")
+    );
+    assert_eq!(
+        store.connection_secret(id).await.expect("read"),
+        Some(before.clone())
+    );
+
+    let after = sealed_with(KEY_B, b"new");
+    assert!(
+        store
+            .replace_sealed_secret(id, &before, &after, at)
+            .await
+            .expect("replace")
+    );
+    assert_eq!(
+        store.connection_secret(id).await.expect("read"),
+        Some(after.clone())
+    );
+    // The recorded key follows the value.
+    assert_eq!(
+        store.sealed_secrets_by_key().await.expect("count"),
+        vec![SealedByKey {
+            key_id: Some(KEY_B.to_vec()),
+            count: 1
+        }]
+    );
+    assert!(
+        !store
+            .replace_sealed_secret(Uuid::now_v7(), &after, &before, at)
+            .await
+            .expect("replace")
+    );
+}
+
+async fn forgetting_a_credential_deletes_it_and_makes_its_connection_error(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let sealed = sealed_with(KEY_A, b"lost");
+    let id = connection_sealed(store, organization.id, "a", &sealed).await;
+    let version = store
+        .listing_version(organization.id)
+        .await
+        .expect("version");
+    let at = feather_store::now();
+    let secret = SealedSecret {
+        organization_id: organization.id,
+        connection_id: id,
+        sealed,
+    };
+
+    let stale = SealedSecret {
+        sealed: sealed_with(KEY_A, b"changed"),
+        ..secret.clone()
+    };
+    assert!(
+        !store
+            .forget_sealed_secret(&stale, "Lost.", at)
+            .await
+            .expect("forget")
+    );
+    assert!(store.connection_secret(id).await.expect("read").is_some());
+
+    assert!(
+        store
+            .forget_sealed_secret(&secret, "Lost: connect it again.", at)
+            .await
+            .expect("forget")
+    );
+    assert_eq!(store.connection_secret(id).await.expect("read"), None);
+    let connection = store
+        .get_connection(organization.id, id)
+        .await
+        .expect("get")
+        .expect("kept");
+    assert_eq!(connection.status, ConnectionStatus::Error);
+    assert_eq!(
+        connection.status_reason.as_deref(),
+        Some("Lost: connect it again.")
+    );
+    assert_eq!(connection.updated_at, at);
+    assert!(
+        store
+            .listing_version(organization.id)
+            .await
+            .expect("version")
+            > version
+    );
+    assert!(
+        !store
+            .forget_sealed_secret(&secret, "Lost.", at)
+            .await
+            .expect("forget again")
+    );
+}
+
+on_both_backends!(
+    sealed_credentials_are_counted_by_the_key_that_sealed_them,
+    a_walk_pages_through_the_credentials_left_to_do_in_connection_order,
+    a_sealed_credential_is_replaced_only_while_it_is_what_was_read,
+    forgetting_a_credential_deletes_it_and_makes_its_connection_error,
+);
