@@ -1,5 +1,5 @@
-use chrono::Duration;
-use feather_store::{JobKind, Store};
+use chrono::{DateTime, Duration, Utc};
+use feather_store::{Job, JobKind, Store};
 use uuid::Uuid;
 
 use crate::fixtures;
@@ -10,19 +10,28 @@ async fn queued_connection(store: &Store) -> (Uuid, Uuid) {
     (organization.id, connection.id)
 }
 
-async fn a_queued_job_is_claimed_once_and_completed(store: &Store) {
-    let (organization, connection) = queued_connection(store).await;
-    let at = feather_store::now();
+/// Queues the connection's sync, due at `at`.
+async fn enqueue_sync(store: &Store, organization: Uuid, connection: Uuid, at: DateTime<Utc>) {
     store
         .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
         .await
         .expect("enqueue");
+}
 
-    let job = store
-        .claim_job("w1", at, at + Duration::minutes(5))
+/// Claims the next job due at `at` as `worker`, for a five-minute lease.
+async fn claim(store: &Store, worker: &str, at: DateTime<Utc>) -> Option<Job> {
+    store
+        .claim_job(worker, at, at + Duration::minutes(5))
         .await
         .expect("claim")
-        .expect("a due job");
+}
+
+async fn a_queued_job_is_claimed_once_and_completed(store: &Store) {
+    let (organization, connection) = queued_connection(store).await;
+    let at = feather_store::now();
+    enqueue_sync(store, organization, connection, at).await;
+
+    let job = claim(store, "w1", at).await.expect("a due job");
     assert_eq!(
         (
             job.kind,
@@ -33,13 +42,7 @@ async fn a_queued_job_is_claimed_once_and_completed(store: &Store) {
         (JobKind::SyncTools, organization, connection, 1)
     );
     // Claimed and within its lease: nobody else gets it.
-    assert_eq!(
-        store
-            .claim_job("w2", at, at + Duration::minutes(5))
-            .await
-            .expect("claim"),
-        None
-    );
+    assert_eq!(claim(store, "w2", at).await, None);
 
     store.complete_job(job.id, "w1").await.expect("complete");
     assert!(
@@ -95,30 +98,15 @@ async fn a_job_is_not_claimed_before_it_is_due(store: &Store) {
         )
         .await
         .expect("enqueue");
-    assert_eq!(
-        store
-            .claim_job("w", at, at + Duration::minutes(5))
-            .await
-            .expect("claim"),
-        None
-    );
+    assert_eq!(claim(store, "w", at).await, None);
     let due = at + Duration::seconds(31);
-    assert!(
-        store
-            .claim_job("w", due, due + Duration::minutes(5))
-            .await
-            .expect("claim")
-            .is_some()
-    );
+    assert!(claim(store, "w", due).await.is_some());
 }
 
 async fn a_crashed_workers_job_is_taken_over_after_its_lease(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
+    enqueue_sync(store, organization, connection, at).await;
     let lease_end = at + Duration::minutes(5);
     let first = store
         .claim_job("dead", at, lease_end)
@@ -127,10 +115,8 @@ async fn a_crashed_workers_job_is_taken_over_after_its_lease(store: &Store) {
         .expect("job");
 
     let after_lease = lease_end + Duration::seconds(1);
-    let taken_over = store
-        .claim_job("alive", after_lease, after_lease + Duration::minutes(5))
+    let taken_over = claim(store, "alive", after_lease)
         .await
-        .expect("claim")
         .expect("the expired claim");
     assert_eq!(taken_over.id, first.id);
     assert_eq!(taken_over.attempts, 2);
@@ -159,10 +145,7 @@ async fn a_crashed_workers_job_is_taken_over_after_its_lease(store: &Store) {
 async fn a_renewed_lease_keeps_the_job_and_a_lost_one_cannot_be_renewed(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
+    enqueue_sync(store, organization, connection, at).await;
     let job = store
         .claim_job("w1", at, at + Duration::seconds(30))
         .await
@@ -204,77 +187,39 @@ async fn a_renewed_lease_keeps_the_job_and_a_lost_one_cannot_be_renewed(store: &
 async fn a_retry_waits_for_its_time_and_keeps_the_error(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
-    let job = store
-        .claim_job("w", at, at + Duration::minutes(5))
-        .await
-        .expect("claim")
-        .expect("job");
+    enqueue_sync(store, organization, connection, at).await;
+    let job = claim(store, "w", at).await.expect("job");
     let retry_at = at + Duration::seconds(10);
     store
         .requeue_job(&job, "w", retry_at, Some("timed out"), false, at)
         .await
         .expect("requeue");
 
-    assert_eq!(
-        store
-            .claim_job("w", at, at + Duration::minutes(5))
-            .await
-            .expect("claim"),
-        None
-    );
-    let again = store
-        .claim_job("w", retry_at, retry_at + Duration::minutes(5))
-        .await
-        .expect("claim")
-        .expect("job");
+    assert_eq!(claim(store, "w", at).await, None);
+    let again = claim(store, "w", retry_at).await.expect("job");
     assert_eq!((again.id, again.attempts), (job.id, 2));
 }
 
 async fn a_released_job_runs_again_at_once_without_counting_the_attempt(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
-    let job = store
-        .claim_job("w", at, at + Duration::minutes(5))
-        .await
-        .expect("claim")
-        .expect("job");
+    enqueue_sync(store, organization, connection, at).await;
+    let job = claim(store, "w", at).await.expect("job");
     store
         .requeue_job(&job, "w", at, None, true, at)
         .await
         .expect("release");
-    let again = store
-        .claim_job("w2", at, at + Duration::minutes(5))
-        .await
-        .expect("claim")
-        .expect("job");
+    let again = claim(store, "w2", at).await.expect("job");
     assert_eq!((again.id, again.attempts), (job.id, 1));
 }
 
 async fn a_retry_is_dropped_when_another_job_already_waits(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
-    let running = store
-        .claim_job("w", at, at + Duration::minutes(5))
-        .await
-        .expect("claim")
-        .expect("job");
+    enqueue_sync(store, organization, connection, at).await;
+    let running = claim(store, "w", at).await.expect("job");
     // Asked for again while the first runs: a second job waits.
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
+    enqueue_sync(store, organization, connection, at).await;
     store
         .requeue_job(
             &running,
@@ -294,15 +239,8 @@ async fn a_retry_is_dropped_when_another_job_already_waits(store: &Store) {
 async fn a_failed_job_leaves_the_queue_but_is_kept(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
-    let job = store
-        .claim_job("w", at, at + Duration::minutes(5))
-        .await
-        .expect("claim")
-        .expect("job");
+    enqueue_sync(store, organization, connection, at).await;
+    let job = claim(store, "w", at).await.expect("job");
     store
         .fail_job(job.id, "w", "gave up", at)
         .await
@@ -315,18 +253,9 @@ async fn a_failed_job_leaves_the_queue_but_is_kept(store: &Store) {
             .is_empty()
     );
     let later = at + Duration::hours(1);
-    assert_eq!(
-        store
-            .claim_job("w", later, later + Duration::minutes(5))
-            .await
-            .expect("claim"),
-        None
-    );
+    assert_eq!(claim(store, "w", later).await, None);
     // And a new request queues afresh.
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
+    enqueue_sync(store, organization, connection, at).await;
     assert_eq!(
         store.pending_jobs(connection).await.expect("pending").len(),
         1
@@ -421,23 +350,14 @@ async fn concurrent_claims_never_share_a_job(store: &Store) {
 async fn deleting_a_connection_removes_its_jobs(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
-    store
-        .enqueue_job(JobKind::SyncTools, organization, connection, at, at)
-        .await
-        .expect("enqueue");
+    enqueue_sync(store, organization, connection, at).await;
     assert!(
         store
             .delete_connection(organization, connection)
             .await
             .expect("delete")
     );
-    assert_eq!(
-        store
-            .claim_job("w", at, at + Duration::minutes(5))
-            .await
-            .expect("claim"),
-        None
-    );
+    assert_eq!(claim(store, "w", at).await, None);
 }
 
 on_both_backends!(
