@@ -1,8 +1,7 @@
 //! Organizations and API keys: creation, revocation, and authenticating a presented key.
 
 use chrono::{DateTime, Utc};
-use feather_domain::api_key::ApiKey;
-use feather_domain::api_key::{Grants, Scope};
+use feather_domain::api_key::{ApiKey, Grants, Scope};
 use feather_domain::input_config::FieldError;
 use feather_domain::last_used;
 use feather_domain::organization::Organization;
