@@ -216,17 +216,7 @@ async fn renaming_keeps_the_slug_and_moves_updated_at(store: &Store) {
 }
 
 async fn deleting_a_connection_deletes_its_tools(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
-    store
-        .apply_catalog(
-            organization.id,
-            connection.id,
-            &[fixtures::catalog_tool("search")],
-            feather_store::now(),
-        )
-        .await
-        .expect("catalog");
+    let (organization, connection) = fixtures::with_search_tool(store, "crm").await;
     assert!(
         store
             .delete_connection(organization.id, connection.id)

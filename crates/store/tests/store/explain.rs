@@ -4,17 +4,7 @@ use crate::fixtures;
 use feather_store::Store;
 
 async fn the_listing_reads_only_the_organizations_rows_through_its_indexes(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
-    store
-        .apply_catalog(
-            organization.id,
-            connection.id,
-            &[fixtures::catalog_tool("search")],
-            feather_store::now(),
-        )
-        .await
-        .expect("catalog");
+    let (organization, _) = fixtures::with_search_tool(store, "crm").await;
     let plans = store
         .explain_listing(organization.id)
         .await

@@ -69,3 +69,20 @@ pub fn catalog_tool(path: &str) -> CatalogTool {
 pub fn later(at: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
     at + Duration::seconds(seconds)
 }
+
+/// A new organization with a connection `slug` whose catalog, synced now, is the
+/// `search` tool.
+pub async fn with_search_tool(store: &Store, slug: &str) -> (Organization, Connection) {
+    let organization = organization(store).await;
+    let connection = stored_connection(store, organization.id, slug).await;
+    store
+        .apply_catalog(
+            organization.id,
+            connection.id,
+            &[catalog_tool("search")],
+            feather_store::now(),
+        )
+        .await
+        .expect("apply the catalog");
+    (organization, connection)
+}

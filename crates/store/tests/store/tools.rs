@@ -95,17 +95,7 @@ async fn a_first_sync_adds_enabled_unconfigured_tools_and_marks_the_connection_s
 }
 
 async fn schemas_keep_their_key_order(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-    store
-        .apply_catalog(
-            organization.id,
-            connection.id,
-            &[fixtures::catalog_tool("search")],
-            feather_store::now(),
-        )
-        .await
-        .expect("apply");
+    let (organization, connection) = fixtures::with_search_tool(store, "conn").await;
     let tool = tools_by_path(
         &connection_tools(store, organization.id, connection.id).await,
         "search",
