@@ -21,8 +21,8 @@ use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus,
 use feather_domain::patch::Patch;
 use feather_domain::slug::{slugify, tool_slug};
 use feather_domain::tool_view::{DERIVATION_REVISION, derive_tool_view};
-use feather_service::{SecretBox, Service};
-use feather_store::{CatalogTool, Store, ToolConfigPatch};
+use feather_service::{SecretBox, Service, ToolConfigInput, UpstreamTool};
+use feather_store::Store;
 use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
 use serde::{Deserialize, Serialize};
@@ -155,29 +155,27 @@ pub async fn generate_w1(store: &Store) -> anyhow::Result<(Uuid, String)> {
         // Distinct microsecond timestamps keep the listing order (created_at, id) stable.
         let at = feather_store::now() + chrono::Duration::microseconds(index as i64);
         let (mut connection, _) = connection_row(organization.id, index, at);
-        // `apply_catalog` marks it synced, as a real first sync would.
+        // The first sync marks it synced, as a real one would.
         connection.tools_status = ToolsStatus::Pending;
         connection.tools_synced_at = None;
-        store
-            .insert_connection(&connection, None, None)
-            .await
-            .context("insert_connection")?;
+        let mut write = store.begin_listing_write(organization.id).await?;
+        write.insert_connection(&connection).await?;
+        write.commit().await.context("insert the connection")?;
         let tools = schemas::connection_tools(schemas::TOOLS_PER_CONNECTION, index);
-        let catalog: Vec<CatalogTool> = tools
+        let catalog: Vec<UpstreamTool> = tools
             .iter()
-            .map(|tool| CatalogTool {
-                tool_path: tool.tool_path.clone(),
-                slug: tool_slug(&connection.nickname_slug, &tool.tool_path),
-                display_name: tool.display_name.clone(),
+            .map(|tool| UpstreamTool {
+                name: tool.tool_path.clone(),
+                title: Some(tool.display_name.clone()),
                 description: Some(tool.description.clone()),
                 input_schema: tool.input_schema.clone(),
-                response_schema: tool.response_schema.clone(),
+                output_schema: tool.response_schema.clone(),
             })
             .collect();
-        store
-            .apply_catalog(organization.id, connection.id, &catalog, at)
+        service
+            .record_catalog(organization.id, connection.id, catalog)
             .await
-            .context("apply_catalog")?;
+            .map_err(|error| anyhow::anyhow!("record_catalog: {error:?}"))?;
         let stored = store
             .list_connection_tools(organization.id, connection.id)
             .await
@@ -191,15 +189,15 @@ pub async fn generate_w1(store: &Store) -> anyhow::Result<(Uuid, String)> {
             let Some(row) = stored.iter().find(|row| row.tool_path == tool.tool_path) else {
                 bail!("tool {} was not stored", tool.tool_path);
             };
-            let patch = ToolConfigPatch {
+            let input = ToolConfigInput {
                 is_enabled: None,
-                input_defaults: Patch::Set(defaults.clone()),
+                input_defaults: Patch::Set(serde_json::to_value(defaults)?),
                 response_field_map: Patch::Set(field_map.clone()),
             };
-            store
-                .update_tool_config(organization.id, connection.id, row.id, &patch, at)
+            service
+                .configure_tool(organization.id, connection.id, row.id, input)
                 .await
-                .context("update_tool_config")?;
+                .map_err(|error| anyhow::anyhow!("configure_tool: {error:?}"))?;
         }
     }
     Ok((organization.id, key.plain_text_key))

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::Utc;
 use feather_demo_mcp::DemoServer;
 use feather_domain::connection::Connection;
 use feather_service::{KeyId, SecretBox};
+use feather_store::JobKind;
 use feather_store::testing::TestDatabase;
 use feather_store::testing::active_mcp_connection;
 use reqwest::StatusCode;
@@ -651,10 +651,14 @@ impl Deployment {
             metadata,
             ..active_mcp_connection(organization_id, "desk", at)
         };
-        self.database
-            .store
-            .insert_connection(&connection, Some(sealed), Some(Utc::now()))
+        let store = &self.database.store;
+        store
+            .seed_connection(&connection, Some(sealed))
             .await
             .expect("insert the connection");
+        store
+            .enqueue_job(JobKind::SyncTools, organization_id, id, at, at)
+            .await
+            .expect("queue its first sync");
     }
 }

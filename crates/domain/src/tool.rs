@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::input_config::InputDefaults;
+use crate::tool_view::{DerivedToolView, derive_tool_view};
 
 /// A tool of a connection. Sync-owned fields mirror the upstream catalog; operator-owned
 /// fields (`is_enabled`, `input_defaults`, `response_field_map`) are only ever written by an
@@ -28,6 +29,18 @@ pub struct Tool {
     pub last_seen_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Tool {
+    /// The fields of the tool's view derived from its documents (DESIGN.md §3).
+    pub fn derive_view(&self) -> DerivedToolView {
+        derive_tool_view(
+            &self.input_schema,
+            self.input_defaults.as_ref(),
+            self.response_schema.as_ref(),
+            self.response_field_map.as_ref(),
+        )
+    }
 }
 
 /// A tool as the API shows it: its documents as stored (JSON text, checked but not parsed:

@@ -6,6 +6,8 @@ use feather_domain::catalog::{UpstreamTool, check_catalog};
 
 use crate::blocking::off_runtime;
 use feather_domain::slug::{first_free_slug, humanize, tool_slug};
+use feather_domain::tool::Tool;
+use feather_domain::tool_view::derive_tool_view;
 use feather_store::CatalogTool;
 use uuid::Uuid;
 
@@ -13,9 +15,12 @@ use crate::{Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKi
 
 impl Service {
     /// Records `upstream` as the connection's current catalog (DESIGN.md §3 Tool sync),
-    /// after checking it whole: a catalog that fails a check changes no tool. New tools
-    /// get slugs unique within the connection, assigned in `tool_path` order so the result
-    /// does not depend on the upstream's listing order.
+    /// after checking it whole: a catalog that fails a check changes no tool. In one
+    /// transaction, every tool is upserted by `tool_path` with its view derived from the
+    /// operator's configuration, tools absent from `upstream` are kept as they are, and the
+    /// connection is marked synced. New tools get slugs unique within the connection,
+    /// assigned in `tool_path` order so the result does not depend on the upstream's
+    /// listing order.
     pub async fn record_catalog(
         &self,
         organization_id: Uuid,
@@ -32,40 +37,51 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("connection"))?;
         upstream.sort_by(|a, b| a.name.cmp(&b.name));
-        let existing = self
-            .store
-            .list_connection_tools(organization_id, connection_id)
+        let at = self.now();
+        let mut write = self.store.begin_listing_write(organization_id).await?;
+        // Read in the write: the slugs taken and the operator configuration each view is
+        // derived from are the ones it commits with.
+        let existing = write
+            .connection_tools(organization_id, connection_id)
             .await?;
-        let known_slugs: HashMap<&str, &str> = existing
+        let existing: HashMap<&str, &Tool> = existing
             .iter()
-            .map(|tool| (tool.tool_path.as_str(), tool.slug.as_str()))
+            .map(|tool| (tool.tool_path.as_str(), tool))
             .collect();
-        let mut taken: HashSet<String> = existing.iter().map(|tool| tool.slug.clone()).collect();
-        let catalog = upstream
-            .into_iter()
-            .map(|tool| {
-                let slug = match known_slugs.get(tool.name.as_str()) {
-                    Some(known) => (*known).to_owned(),
-                    None => {
-                        let base = tool_slug(&connection.nickname_slug, &tool.name);
-                        let slug = first_free_slug(&base, |candidate| taken.contains(candidate));
-                        taken.insert(slug.clone());
-                        slug
-                    }
-                };
-                CatalogTool {
-                    display_name: tool.title.unwrap_or_else(|| humanize(&tool.name)),
-                    tool_path: tool.name,
-                    slug,
-                    description: tool.description,
-                    input_schema: tool.input_schema,
-                    response_schema: tool.output_schema,
+        let mut taken: HashSet<String> = existing.values().map(|tool| tool.slug.clone()).collect();
+        for tool in upstream {
+            let known = existing.get(tool.name.as_str());
+            let slug = match known {
+                Some(known) => known.slug.clone(),
+                None => {
+                    let base = tool_slug(&connection.nickname_slug, &tool.name);
+                    let slug = first_free_slug(&base, |candidate| taken.contains(candidate));
+                    taken.insert(slug.clone());
+                    slug
                 }
-            })
-            .collect::<Vec<_>>();
-        self.store
-            .apply_catalog(organization_id, connection_id, &catalog, self.now())
+            };
+            let tool = CatalogTool {
+                display_name: tool.title.unwrap_or_else(|| humanize(&tool.name)),
+                tool_path: tool.name,
+                slug,
+                description: tool.description,
+                input_schema: tool.input_schema,
+                response_schema: tool.output_schema,
+            };
+            let view = derive_tool_view(
+                &tool.input_schema,
+                known.and_then(|known| known.input_defaults.as_ref()),
+                tool.response_schema.as_ref(),
+                known.and_then(|known| known.response_field_map.as_ref()),
+            );
+            write
+                .upsert_catalog_tool(organization_id, connection_id, &tool, view, at)
+                .await?;
+        }
+        write
+            .mark_tools_synced(organization_id, connection_id, at)
             .await?;
+        write.commit().await?;
         Ok(())
     }
 }

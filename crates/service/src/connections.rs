@@ -7,9 +7,9 @@ use feather_domain::field_map::parse_field_map;
 use feather_domain::input_config::{FieldError, parse_input_defaults};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
 use feather_domain::patch::Patch;
-use feather_domain::slug::{Nickname, NicknameError};
+use feather_domain::slug::{Nickname, NicknameError, first_free_slug};
 use feather_domain::tool::ToolView;
-use feather_store::{Created, ToolConfigPatch};
+use feather_store::{JobKind, ToolConfigPatch};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -55,23 +55,24 @@ fn nickname_problem(error: NicknameError) -> ServiceError {
 }
 
 impl Service {
-    /// Creates a connection; its nickname slug is the first free one in the organization.
-    /// An organization at its connection limit gets [`ServiceError::LimitReached`].
+    /// Creates a connection with its sealed credentials and its first sync, in one
+    /// transaction: a connection never exists without what it was created with. Its
+    /// nickname slug is the first free one of the organization (`crm`, `crm_2`, …). An
+    /// organization at its connection limit gets [`ServiceError::LimitReached`].
     pub async fn create_connection(
         &self,
         organization_id: Uuid,
         new: NewConnection,
     ) -> ServiceResult<Connection> {
         let nickname = Nickname::parse(&new.nickname).map_err(nickname_problem)?;
-        let base = nickname.slug();
         let created_at = self.now();
         let connection = Connection {
             id: Uuid::now_v7(),
             organization_id,
             integration_key: new.integration_key,
             nickname: nickname.as_str().to_owned(),
-            // The base: the store appends a suffix when another connection has it.
-            nickname_slug: base,
+            // The base, suffixed below when another connection has it.
+            nickname_slug: nickname.slug(),
             vendor: new.vendor,
             vendor_connection_id: new.vendor_connection_id,
             status: new.status,
@@ -85,32 +86,49 @@ impl Service {
             created_at,
             updated_at: created_at,
         };
-        let sealed = new
-            .credentials
-            .as_deref()
-            .map(|plaintext| self.secrets.seal(connection.id, plaintext));
-        let first_sync = new.sync_tools.then_some(created_at);
         let limit = self.limits.max_connections_per_organization;
-        match self
-            .store
-            .create_connection(&connection, sealed.as_deref(), first_sync, limit)
-            .await?
-        {
-            Created::Connection { nickname_slug } => {
-                if new.sync_tools {
-                    self.jobs_queued.notify_waiters();
-                }
-                Ok(Connection {
-                    nickname_slug,
-                    ..connection
-                })
-            }
-            Created::OrganizationFull => Err(ServiceError::LimitReached(format!(
+        let mut write = self.store.begin_listing_write(organization_id).await?;
+        if write.count_connections(organization_id).await? >= i64::from(limit) {
+            return Err(ServiceError::LimitReached(format!(
                 "The organization already has {limit} connections, the most allowed on this \
                  server; delete one first (the limit is the server's \
                  --max-connections-per-org setting)."
-            ))),
+            )));
         }
+        // The organization's listing writes wait for this one, so no other create can take
+        // the slug chosen here before it commits.
+        let taken = write
+            .nickname_slugs_starting_with(organization_id, &connection.nickname_slug)
+            .await?;
+        let connection = Connection {
+            nickname_slug: first_free_slug(&connection.nickname_slug, |slug| {
+                taken.iter().any(|taken| taken == slug)
+            }),
+            ..connection
+        };
+        write.insert_connection(&connection).await?;
+        if let Some(plaintext) = &new.credentials {
+            let sealed = self.secrets.seal(connection.id, plaintext);
+            write
+                .insert_connection_secret(connection.id, &sealed, created_at)
+                .await?;
+        }
+        if new.sync_tools {
+            write
+                .enqueue_job(
+                    JobKind::SyncTools,
+                    organization_id,
+                    connection.id,
+                    created_at,
+                    created_at,
+                )
+                .await?;
+        }
+        write.commit().await?;
+        if new.sync_tools {
+            self.jobs_queued.notify_waiters();
+        }
+        Ok(connection)
     }
 
     /// The organization's connections, each with its tools: two queries however many
@@ -260,13 +278,34 @@ impl Service {
                 .get_tool_view(organization_id, connection_id, tool_id)
                 .await?
         } else {
-            self.store
-                .update_tool_config(organization_id, connection_id, tool_id, &patch, self.now())
+            self.write_tool_config(organization_id, connection_id, tool_id, &patch)
                 .await?
         };
         // None: deleted between the read and now.
         let view = view.ok_or(ServiceError::NotFound("tool"))?;
         Ok(ConnectionToolView::new(view, &connection))
+    }
+
+    /// Writes the patch and the tool's view derived again from what it changed, together.
+    async fn write_tool_config(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+        patch: &ToolConfigPatch,
+    ) -> ServiceResult<Option<ToolView>> {
+        let mut write = self.store.begin_listing_write(organization_id).await?;
+        let Some(tool) = write
+            .configure_tool(organization_id, connection_id, tool_id, patch, self.now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let view = write
+            .record_tool_view(organization_id, connection_id, tool_id, tool.derive_view())
+            .await?;
+        write.commit().await?;
+        Ok(view)
     }
 
     async fn connection(

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use feather_store::{Job, JobKind};
+use feather_store::{Job, JobKind, StoreError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -195,14 +195,12 @@ impl JobRunner {
         job: &Job,
         retry_at: Option<DateTime<Utc>>,
         reason: &str,
-    ) -> Result<(), feather_store::StoreError> {
+    ) -> Result<(), StoreError> {
         let store = &self.service.store;
         match retry_at {
             Some(run_at) => {
                 tracing::info!(%reason, %run_at, "job failed; retrying");
-                store
-                    .requeue_job(job, worker, run_at, Some(reason), false, self.service.now())
-                    .await
+                self.requeue(worker, job, run_at, Some(reason), false).await
             }
             None => {
                 tracing::warn!(%reason, "job failed; giving up");
@@ -213,13 +211,32 @@ impl JobRunner {
         }
     }
 
+    /// Puts the job back in the queue to run at `run_at`; if another job of its kind
+    /// already waits for the connection, that one will do the work and this one is
+    /// dropped.
+    async fn requeue(
+        &self,
+        worker: &str,
+        job: &Job,
+        run_at: DateTime<Utc>,
+        error: Option<&str>,
+        refund_attempt: bool,
+    ) -> Result<(), StoreError> {
+        let store = &self.service.store;
+        let now = self.service.now();
+        match store
+            .requeue_job(job, worker, run_at, error, refund_attempt, now)
+            .await
+        {
+            Err(StoreError::UniqueViolation { .. }) => store.complete_job(job.id, worker).await,
+            requeued => requeued,
+        }
+    }
+
     /// Shutdown: the job goes back to the queue, due at once, its attempt not counted.
     async fn release(&self, worker: &str, job: &Job) {
-        let at = self.service.now();
         let released = self
-            .service
-            .store
-            .requeue_job(job, worker, at, None, true, at)
+            .requeue(worker, job, self.service.now(), None, true)
             .await;
         match released {
             Ok(()) => tracing::info!(job_id = %job.id, "released the job at shutdown"),
@@ -249,6 +266,8 @@ fn retry_delay(first: Duration, attempts: i32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::service_over;
+    use feather_store::testing::{TestDatabase, active_mcp_connection};
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {
@@ -258,5 +277,44 @@ mod tests {
         assert_eq!(retry_delay(first, 4), Duration::from_secs(40));
         assert_eq!(retry_delay(first, 30), Duration::from_secs(3600));
         assert_eq!(retry_delay(first, 0), Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_retry_is_dropped_when_another_job_already_waits() {
+        let database = TestDatabase::sqlite().await;
+        let store = &database.store;
+        let service = service_over(store.clone());
+        let (organization, _) = service.create_organization("Acme").await.expect("org");
+        let at = service.now();
+        let connection = active_mcp_connection(organization.id, "crm", at);
+        store
+            .seed_connection(&connection, None)
+            .await
+            .expect("seed");
+        let enqueue =
+            || store.enqueue_job(JobKind::SyncTools, organization.id, connection.id, at, at);
+        enqueue().await.expect("enqueue");
+        let runner = JobRunner::new(service, JobSettings::default());
+        let running = store
+            .claim_job("w", at, at + TimeDelta::seconds(30))
+            .await
+            .expect("claim")
+            .expect("a job");
+        // Asked for again while the first runs: a second job waits.
+        enqueue().await.expect("enqueue again");
+
+        runner
+            .requeue(
+                "w",
+                &running,
+                at + TimeDelta::seconds(5),
+                Some("failed"),
+                false,
+            )
+            .await
+            .expect("requeue");
+        let pending = store.pending_jobs(connection.id).await.expect("pending");
+        assert_eq!(pending.len(), 1);
+        assert_ne!(pending[0].id, running.id);
     }
 }

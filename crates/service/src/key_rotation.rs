@@ -2,6 +2,7 @@
 //! keys open them all, and re-sealing them under the first key (rotation), while replicas
 //! keep serving.
 
+use feather_domain::integration::ConnectionStatus;
 use feather_store::{SealedSecret, SealedWith};
 
 use crate::secrets::{KeyId, Resealed, SecretBox, UnsealError};
@@ -207,11 +208,7 @@ impl Service {
                     }
                 }
                 Err(UnsealError) if forget_unopenable => {
-                    if self
-                        .store
-                        .forget_sealed_secret(&secret, FORGOTTEN_REASON, self.now())
-                        .await?
-                    {
+                    if self.forget_sealed_secret(&secret).await? {
                         rotation.forgotten += 1;
                         return Ok(());
                     }
@@ -229,5 +226,29 @@ impl Service {
         }
         rotation.changed_meanwhile += 1;
         Ok(())
+    }
+
+    /// Deletes credentials no configured key opens, if they are still `secret.sealed`, and
+    /// makes their connection `error` with [`FORGOTTEN_REASON`], together. False when they
+    /// changed meanwhile or are gone.
+    async fn forget_sealed_secret(&self, secret: &SealedSecret) -> ServiceResult<bool> {
+        let mut write = self
+            .store
+            .begin_listing_write(secret.organization_id)
+            .await?;
+        if !write.delete_sealed_secret(secret).await? {
+            return Ok(false);
+        }
+        write
+            .set_connection_status(
+                secret.organization_id,
+                secret.connection_id,
+                ConnectionStatus::Error,
+                FORGOTTEN_REASON,
+                self.now(),
+            )
+            .await?;
+        write.commit().await?;
+        Ok(true)
     }
 }

@@ -19,6 +19,8 @@ mod listing_cache;
 mod reach;
 mod secrets;
 mod sync;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod upstream;
 pub mod vendors;
 mod version_reads;

@@ -4,12 +4,10 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::jobs::JobKind;
-use feather_domain::integration::ToolsStatus;
-use feather_domain::slug::first_free_slug;
-
 use feather_domain::connection::Connection;
+use feather_domain::integration::{ConnectionStatus, ToolsStatus};
 
+use crate::write::{Write, with_tx};
 use crate::{Pool, Store, StoreResult, SyncFailure, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
@@ -22,74 +20,6 @@ macro_rules! connection_columns {
     };
 }
 
-/// Connections' slugs that start with `$2` in the organization `$1`: the candidates for a
-/// collision with a new slug.
-const SLUGS_STARTING_WITH: &str = "SELECT nickname_slug FROM connections \
-     WHERE organization_id = $1 AND substr(nickname_slug, 1, length($2)) = $2";
-
-/// The rows of a new connection, inside the transaction `$tx`.
-macro_rules! insert_rows {
-    ($tx:ident, $connection:expr, $sealed_secret:expr, $first_sync_at:expr) => {{
-        let connection: &Connection = $connection;
-        sqlx::query(concat!(
-            "INSERT INTO connections (",
-            connection_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17)"
-        ))
-        .bind(connection.id)
-        .bind(connection.organization_id)
-        .bind(connection.integration_key.as_str())
-        .bind(&connection.nickname)
-        .bind(&connection.nickname_slug)
-        .bind(connection.vendor.as_str())
-        .bind(&connection.vendor_connection_id)
-        .bind(connection.status.as_str())
-        .bind(&connection.status_reason)
-        .bind(connection.tools_status.as_str())
-        .bind(connection.tools_synced_at)
-        .bind(connection.connected_at)
-        .bind(connection.last_refreshed_at)
-        .bind(connection.last_used_at)
-        .bind(Json(&connection.metadata))
-        .bind(connection.created_at)
-        .bind(connection.updated_at)
-        .execute(&mut *$tx)
-        .await?;
-        if let Some(sealed) = $sealed_secret {
-            sqlx::query(
-                "INSERT INTO connection_secrets (connection_id, sealed, updated_at) \
-                 VALUES ($1, $2, $3)",
-            )
-            .bind(connection.id)
-            .bind(sealed)
-            .bind(connection.created_at)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        if let Some(run_at) = $first_sync_at {
-            sqlx::query(crate::jobs::ENQUEUE)
-                .bind(Uuid::now_v7())
-                .bind(JobKind::SyncTools.as_str())
-                .bind(connection.organization_id)
-                .bind(connection.id)
-                .bind(run_at)
-                .bind(connection.created_at)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    }};
-}
-
-/// What [`Store::create_connection`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Created {
-    /// Created, with this slug.
-    Connection { nickname_slug: String },
-    /// Not created: the organization already has the most connections allowed.
-    OrganizationFull,
-}
-
 /// The listing's first query: an index scan of `connections_by_organization`.
 pub(crate) const LIST_CONNECTIONS: &str = concat!(
     "SELECT ",
@@ -97,64 +27,123 @@ pub(crate) const LIST_CONNECTIONS: &str = concat!(
     " FROM connections WHERE organization_id = $1 ORDER BY created_at, id"
 );
 
-impl Store {
-    /// Inserts a new connection exactly as given, with its sealed credentials and a first
-    /// sync job when given, in one transaction: a connection never exists without what
-    /// it was created with. A taken `nickname_slug` fails with
+impl Write {
+    /// How many connections the organization has.
+    pub async fn count_connections(&mut self, organization_id: Uuid) -> StoreResult<i64> {
+        let (count,): (i64,) = with_tx!(self, |connection| {
+            sqlx::query_as("SELECT COUNT(*) FROM connections WHERE organization_id = $1")
+                .bind(organization_id)
+                .fetch_one(connection)
+                .await
+        })?;
+        Ok(count)
+    }
+
+    /// The organization's nickname slugs that start with `prefix`: the candidates for a
+    /// collision with a new slug made from it.
+    pub async fn nickname_slugs_starting_with(
+        &mut self,
+        organization_id: Uuid,
+        prefix: &str,
+    ) -> StoreResult<Vec<String>> {
+        let slugs: Vec<(String,)> = with_tx!(self, |connection| {
+            sqlx::query_as(
+                "SELECT nickname_slug FROM connections \
+                 WHERE organization_id = $1 AND substr(nickname_slug, 1, length($2)) = $2",
+            )
+            .bind(organization_id)
+            .bind(prefix)
+            .fetch_all(connection)
+            .await
+        })?;
+        Ok(slugs.into_iter().map(|(slug,)| slug).collect())
+    }
+
+    /// Inserts the connection exactly as given. A taken `nickname_slug` fails with
     /// [`StoreError::UniqueViolation`](crate::StoreError::UniqueViolation).
-    pub async fn insert_connection(
-        &self,
-        connection: &Connection,
-        sealed_secret: Option<&[u8]>,
-        first_sync_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<()> {
-        listing_write!(self, connection.organization_id, |tx| {
-            insert_rows!(tx, connection, sealed_secret, first_sync_at);
+    pub async fn insert_connection(&mut self, connection: &Connection) -> StoreResult<()> {
+        let sql = concat!(
+            "INSERT INTO connections (",
+            connection_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17)"
+        );
+        with_tx!(self, |tx| {
+            sqlx::query(sql)
+                .bind(connection.id)
+                .bind(connection.organization_id)
+                .bind(connection.integration_key.as_str())
+                .bind(&connection.nickname)
+                .bind(&connection.nickname_slug)
+                .bind(connection.vendor.as_str())
+                .bind(&connection.vendor_connection_id)
+                .bind(connection.status.as_str())
+                .bind(&connection.status_reason)
+                .bind(connection.tools_status.as_str())
+                .bind(connection.tools_synced_at)
+                .bind(connection.connected_at)
+                .bind(connection.last_refreshed_at)
+                .bind(connection.last_used_at)
+                .bind(Json(&connection.metadata))
+                .bind(connection.created_at)
+                .bind(connection.updated_at)
+                .execute(tx)
+                .await
+                .map(drop)
         })?;
         Ok(())
     }
 
-    /// Creates a connection as [`Store::insert_connection`] does, but gives it the first
-    /// free slug of `connection.nickname_slug`, `…_2`, `…_3` (the organization's writes
-    /// are serialized while it chooses, so concurrent creates never pick the same one),
-    /// and only while the organization has fewer than `max_per_organization` connections.
-    pub async fn create_connection(
-        &self,
-        connection: &Connection,
-        sealed_secret: Option<&[u8]>,
-        first_sync_at: Option<DateTime<Utc>>,
-        max_per_organization: u32,
-    ) -> StoreResult<Created> {
-        let organization_id = connection.organization_id;
-        let base = connection.nickname_slug.as_str();
-        let created = listing_write!(self, organization_id, |tx| {
-            let (count,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM connections WHERE organization_id = $1")
-                    .bind(organization_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if count >= i64::from(max_per_organization) {
-                Created::OrganizationFull
-            } else {
-                let taken: Vec<(String,)> = sqlx::query_as(SLUGS_STARTING_WITH)
-                    .bind(organization_id)
-                    .bind(base)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                let slug = first_free_slug(base, |slug| taken.iter().any(|(t,)| t == slug));
-                let connection = Connection {
-                    nickname_slug: slug.clone(),
-                    ..connection.clone()
-                };
-                insert_rows!(tx, &connection, sealed_secret, first_sync_at);
-                Created::Connection {
-                    nickname_slug: slug,
-                }
-            }
+    /// Sets the connection's `status` and `status_reason`.
+    pub async fn set_connection_status(
+        &mut self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        status: ConnectionStatus,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_tx!(self, |connection| {
+            sqlx::query(
+                "UPDATE connections SET status = $3, status_reason = $4, updated_at = $5 \
+                 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(organization_id)
+            .bind(connection_id)
+            .bind(status.as_str())
+            .bind(reason)
+            .bind(at)
+            .execute(connection)
+            .await
+            .map(drop)
         })?;
-        Ok(created)
+        Ok(())
     }
 
+    /// Keeps sealed credentials with the connection.
+    pub async fn insert_connection_secret(
+        &mut self,
+        connection_id: Uuid,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_tx!(self, |connection| {
+            sqlx::query(
+                "INSERT INTO connection_secrets (connection_id, sealed, updated_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(connection_id)
+            .bind(sealed)
+            .bind(at)
+            .execute(connection)
+            .await
+            .map(drop)
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
     /// The connection's sealed credentials, if it has any.
     pub async fn connection_secret(&self, connection_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
         let sealed: Option<(Vec<u8>,)> = with_pool!(self, |pool| {

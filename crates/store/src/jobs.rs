@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::write::{Write, with_tx};
 use crate::{Pool, Store, StoreError, StoreResult, with_pool};
 
 /// What a job does.
@@ -79,15 +80,41 @@ macro_rules! claim_statement {
 
 /// Inserts a queued job, or moves the waiting one earlier: one waiting job per connection
 /// and kind (a partial unique index holds that on both backends).
-pub(crate) const ENQUEUE: &str = "INSERT INTO jobs (id, kind, organization_id, connection_id, \
+const ENQUEUE: &str = "INSERT INTO jobs (id, kind, organization_id, connection_id, \
      state, attempts, run_at, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) \
      ON CONFLICT (connection_id, kind) WHERE state = 'queued' DO UPDATE SET \
        run_at = CASE WHEN excluded.run_at < jobs.run_at THEN excluded.run_at ELSE jobs.run_at END, \
        updated_at = excluded.updated_at";
 
-impl Store {
+impl Write {
     /// Queues `kind` for the connection to run at `run_at` (sooner if one already waits).
+    pub async fn enqueue_job(
+        &mut self,
+        kind: JobKind,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        run_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_tx!(self, |connection| {
+            sqlx::query(ENQUEUE)
+                .bind(Uuid::now_v7())
+                .bind(kind.as_str())
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(run_at)
+                .bind(now)
+                .execute(connection)
+                .await
+                .map(drop)
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// [`Write::enqueue_job`], on its own.
     pub async fn enqueue_job(
         &self,
         kind: JobKind,
@@ -96,19 +123,11 @@ impl Store {
         run_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(ENQUEUE)
-                .bind(Uuid::now_v7())
-                .bind(kind.as_str())
-                .bind(organization_id)
-                .bind(connection_id)
-                .bind(run_at)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
-        Ok(())
+        let mut write = self.begin_write().await?;
+        write
+            .enqueue_job(kind, organization_id, connection_id, run_at, now)
+            .await?;
+        write.commit().await
     }
 
     /// Claims a due job, if any: queued and due, or running with an expired lease (its
@@ -173,8 +192,9 @@ impl Store {
     }
 
     /// Puts a claimed job back in the queue to run at `run_at` (a retry, or a release at
-    /// shutdown when `refund_attempt`). If another job of its kind already waits for the
-    /// connection, that one will do the work and this one is dropped.
+    /// shutdown when `refund_attempt`). Fails with
+    /// [`StoreError::UniqueViolation`] when another job of its kind already waits for the
+    /// connection (one waiting job per connection and kind), changing nothing.
     pub async fn requeue_job(
         &self,
         job: &Job,
@@ -184,7 +204,7 @@ impl Store {
         refund_attempt: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let requeued = with_pool!(self, |pool| {
+        with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE jobs SET state = 'queued', run_at = $3, lease_expires_at = NULL, \
                  worker = NULL, last_error = COALESCE($4, last_error), \
@@ -199,12 +219,8 @@ impl Store {
             .execute(pool)
             .await
             .map(|_| ())
-        })
-        .map_err(StoreError::from);
-        match requeued {
-            Err(StoreError::UniqueViolation { .. }) => self.complete_job(job.id, worker).await,
-            other => other,
-        }
+        })?;
+        Ok(())
     }
 
     /// Gives up on a job: it stays, `failed`, with its last error, for an operator to see.

@@ -4,7 +4,8 @@
 //! (production, many replicas). The backend is picked once, from the database URL, and the
 //! layers above never see which one it is. Queries are written once in the SQL both engines
 //! accept; where the dialects differ, the statement is chosen per backend next to its twin.
-//! No business rule lives here.
+//! No business rule lives here: the store offers reads and write operations, and the
+//! service composes the operations of a use case in one [`Write`] transaction.
 
 mod api_keys;
 mod connections;
@@ -16,6 +17,7 @@ mod model;
 mod organizations;
 mod secrets;
 mod tools;
+mod write;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -29,12 +31,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use connections::Created;
 pub use error::StoreError;
 pub use invocations::Invocation;
 pub use jobs::{Job, JobKind};
 pub use model::*;
 pub use secrets::{SealedByKey, SealedSecret, SealedWith};
+pub use write::Write;
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -73,27 +75,18 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
-/// Runs `$body` (an expression using the transaction `$tx`, `?` allowed) in a transaction
-/// whose first statement moves the organization's listing version. First, so that every
-/// writer locks the organization's row before any connection or tool row: one lock order,
-/// no deadlock between a sync and an operator's change on PostgreSQL.
+/// Runs `$body` (an expression using the transaction's connection `$tx`, `?` allowed) in
+/// a listing write of its own ([`Store::begin_listing_write`]): the form of a write that is
+/// one statement, or one statement and its read-back.
 macro_rules! listing_write {
     ($store:expr, $organization_id:expr, |$tx:ident| $body:expr) => {
-        $crate::with_pool!($store, |pool| {
-            async {
-                let mut $tx = pool.begin().await?;
-                sqlx::query(
-                    "UPDATE organizations SET listing_version = listing_version + 1 WHERE id = $1",
-                )
-                .bind($organization_id)
-                .execute(&mut *$tx)
-                .await?;
-                let value = $body;
-                $tx.commit().await?;
-                Ok::<_, sqlx::Error>(value)
-            }
-            .await
-        })
+        async {
+            let mut write = $store.begin_listing_write($organization_id).await?;
+            let value = $crate::write::with_tx!(write, |$tx| $body);
+            write.commit().await?;
+            Ok::<_, $crate::StoreError>(value)
+        }
+        .await
     };
 }
 pub(crate) use listing_write;

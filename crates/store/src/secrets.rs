@@ -6,10 +6,10 @@
 //! the value, whichever code wrote it.
 
 use chrono::{DateTime, Utc};
-use feather_domain::integration::ConnectionStatus;
 use uuid::Uuid;
 
-use crate::{Store, StoreResult, listing_write, with_pool};
+use crate::write::{Write, with_tx};
+use crate::{Store, StoreResult, with_pool};
 
 /// How many sealed credentials one key sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,39 +135,20 @@ impl Store {
         })?;
         Ok(replaced == 1)
     }
+}
 
-    /// Deletes the connection's sealed credentials if they are still `expected`, and makes
-    /// the connection `error` with `reason`, together. False when they changed or are gone.
-    pub async fn forget_sealed_secret(
-        &self,
-        secret: &SealedSecret,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let forgotten = listing_write!(self, secret.organization_id, |tx| {
-            let deleted = sqlx::query(
-                "DELETE FROM connection_secrets WHERE connection_id = $1 AND sealed = $2",
-            )
-            .bind(secret.connection_id)
-            .bind(&secret.sealed)
-            .execute(&mut *tx)
-            .await?;
-            let forgotten = deleted.rows_affected() == 1;
-            if forgotten {
-                sqlx::query(
-                    "UPDATE connections SET status = $3, status_reason = $4, updated_at = $5 \
-                     WHERE organization_id = $1 AND id = $2",
-                )
-                .bind(secret.organization_id)
+impl Write {
+    /// Deletes the connection's sealed credentials if they are still `secret.sealed`.
+    /// False when they changed or are gone.
+    pub async fn delete_sealed_secret(&mut self, secret: &SealedSecret) -> StoreResult<bool> {
+        let deleted = with_tx!(self, |connection| {
+            sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1 AND sealed = $2")
                 .bind(secret.connection_id)
-                .bind(ConnectionStatus::Error.as_str())
-                .bind(reason)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            forgotten
+                .bind(&secret.sealed)
+                .execute(connection)
+                .await
+                .map(|done| done.rows_affected())
         })?;
-        Ok(forgotten)
+        Ok(deleted == 1)
     }
 }

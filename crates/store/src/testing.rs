@@ -39,6 +39,35 @@ pub fn active_mcp_connection(
     }
 }
 
+/// Runs each named test of the module (an `async fn name(store: &Store)`, written as any
+/// function, so rustfmt and the compiler see it whole) on both backends: as
+/// `sqlite::name` and as `postgres::name` (`#[feather_test_gates::postgres]`), each on a
+/// fresh database. The calling crate needs `tokio` and `feather-test-gates`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let database = $crate::testing::TestDatabase::sqlite().await;
+                    super::$name(&database.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[feather_test_gates::postgres]
+                #[tokio::test]
+                async fn $name() {
+                    let database = $crate::testing::TestDatabase::postgres().await;
+                    super::$name(&database.store).await;
+                }
+            )*
+        }
+    };
+}
+
 /// The environment variable naming a PostgreSQL server for tests (CI sets it).
 pub const POSTGRES_URL_VAR: &str = "FEATHER_TEST_DATABASE_URL";
 
@@ -122,6 +151,71 @@ impl TestDatabase {
 }
 
 impl Store {
+    /// Inserts `connection` exactly as given, with `sealed` credentials when given: for
+    /// rows the service does not make on demand (a chosen id or creation time).
+    pub async fn seed_connection(
+        &self,
+        connection: &Connection,
+        sealed: Option<&[u8]>,
+    ) -> crate::StoreResult<()> {
+        let mut write = self.begin_listing_write(connection.organization_id).await?;
+        write.insert_connection(connection).await?;
+        if let Some(sealed) = sealed {
+            write
+                .insert_connection_secret(connection.id, sealed, connection.created_at)
+                .await?;
+        }
+        write.commit().await
+    }
+
+    /// Writes `catalog` as the connection's tools, each with the view it has while no
+    /// operator configured it, and marks the connection synced: the write half of a sync
+    /// without the checks and the configuration the service's `record_catalog` applies,
+    /// for tests of the store's operations and of rows a sync would refuse.
+    pub async fn seed_catalog(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        catalog: &[crate::CatalogTool],
+        at: DateTime<Utc>,
+    ) -> crate::StoreResult<()> {
+        let mut write = self.begin_listing_write(organization_id).await?;
+        for tool in catalog {
+            let view = feather_domain::tool_view::derive_tool_view(
+                &tool.input_schema,
+                None,
+                tool.response_schema.as_ref(),
+                None,
+            );
+            write
+                .upsert_catalog_tool(organization_id, connection_id, tool, view, at)
+                .await?;
+        }
+        write
+            .mark_tools_synced(organization_id, connection_id, at)
+            .await?;
+        write.commit().await
+    }
+
+    /// Writes the operator-owned fields `patch` sets, leaving the tool's view as it was
+    /// (the service's `configure_tool` derives it again in the same write). None when the
+    /// connection has no such tool.
+    pub async fn seed_tool_config(
+        &self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+        patch: &crate::ToolConfigPatch,
+        at: DateTime<Utc>,
+    ) -> crate::StoreResult<Option<feather_domain::tool::Tool>> {
+        let mut write = self.begin_listing_write(organization_id).await?;
+        let tool = write
+            .configure_tool(organization_id, connection_id, tool_id, patch, at)
+            .await?;
+        write.commit().await?;
+        Ok(tool)
+    }
+
     /// Marks every tool's derived view as derived by no rules, as rows written before the
     /// migration that added the views (or by older rules) are.
     pub async fn forget_derived_views(&self) -> crate::StoreResult<()> {

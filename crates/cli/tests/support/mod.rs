@@ -118,7 +118,7 @@ pub async fn seed_connection(store: &Store, organization_id: Uuid) -> Uuid {
         ..active_mcp_connection(organization_id, "support_desk", at)
     };
     store
-        .insert_connection(&connection, None, None)
+        .seed_connection(&connection, None)
         .await
         .expect("insert connection");
     let tool = |path: &str| CatalogTool {
@@ -130,7 +130,7 @@ pub async fn seed_connection(store: &Store, organization_id: Uuid) -> Uuid {
         response_schema: None,
     };
     store
-        .apply_catalog(
+        .seed_catalog(
             organization_id,
             connection.id,
             &[tool("find"), tool("send")],

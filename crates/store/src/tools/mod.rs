@@ -1,12 +1,10 @@
 //! Connection tools: reads for the domain rules, operator configuration, and catalog
 //! upserts. Reads for the API are in `views`.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use feather_domain::input_config::InputDefaults;
 use feather_domain::patch::Patch;
-use serde_json::Value;
+use feather_domain::tool_view::DerivedToolView;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
@@ -14,8 +12,9 @@ use uuid::Uuid;
 use crate::document::Document;
 use feather_domain::tool::{Tool, ToolView};
 
+use crate::write::{Write, with_tx};
 use crate::{
-    CatalogTool, Pool, Store, StoreError, StoreResult, ToolConfigPatch, listing_write, with_pool,
+    Backend, CatalogTool, Store, StoreError, StoreResult, ToolConfigPatch, listing_write, with_pool,
 };
 
 /// The column list of every query of this module, as a literal for `concat!`.
@@ -115,14 +114,6 @@ fn into_tools(rows: Vec<ToolRow>) -> StoreResult<Vec<Tool>> {
     rows.into_iter().map(Tool::try_from).collect()
 }
 
-/// The documents a tool's view is derived from, as a write reads them back.
-type ViewInputs = (
-    Document,
-    Option<Document<InputDefaults>>,
-    Option<Document>,
-    Option<Document>,
-);
-
 impl Store {
     /// The connection's tools in `tool_path` order.
     pub async fn list_connection_tools(
@@ -184,86 +175,6 @@ impl Store {
         })?)
     }
 
-    /// Writes the operator-owned fields the patch sets, and only those, and derives the
-    /// tool's view again; returns the tool as the API shows it. None when the connection has
-    /// no such tool.
-    pub async fn update_tool_config(
-        &self,
-        organization_id: Uuid,
-        connection_id: Uuid,
-        tool_id: Uuid,
-        patch: &ToolConfigPatch,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Option<ToolView>> {
-        let (set_defaults, defaults) = match &patch.input_defaults {
-            Patch::Unchanged => (false, None),
-            Patch::Clear => (true, None),
-            Patch::Set(defaults) => (true, Some(Document(defaults))),
-        };
-        let (set_field_map, field_map) = match &patch.response_field_map {
-            Patch::Unchanged => (false, None),
-            Patch::Clear => (true, None),
-            Patch::Set(map) => (true, Some(Document(map))),
-        };
-        // One static statement for every combination: each CASE keeps the column unless the
-        // patch names it.
-        let configure = "UPDATE connection_tools SET \
-               is_enabled = COALESCE($4, is_enabled), \
-               input_defaults = CASE WHEN $5 THEN $6 ELSE input_defaults END, \
-               response_field_map = CASE WHEN $7 THEN $8 ELSE response_field_map END, \
-               updated_at = $9 \
-             WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
-             RETURNING input_schema, input_defaults, response_schema, response_field_map";
-        let derive = concat!(
-            "UPDATE connection_tools SET view_revision = $4, default_count = $5, \
-               pinned_count = $6, stale_input_fields = $7, stale_field_paths = $8, \
-               merged_input_preview = $9 \
-             WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
-             RETURNING ",
-            tool_view_columns!()
-        );
-        let row: Option<ToolViewRow> = listing_write!(self, organization_id, |tx| {
-            let inputs: Option<ViewInputs> = sqlx::query_as(configure)
-                .bind(organization_id)
-                .bind(connection_id)
-                .bind(tool_id)
-                .bind(patch.is_enabled)
-                .bind(set_defaults)
-                .bind(&defaults)
-                .bind(set_field_map)
-                .bind(&field_map)
-                .bind(at)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match inputs {
-                None => None,
-                Some((input_schema, input_defaults, response_schema, response_field_map)) => {
-                    let columns = DerivedColumns::derive(
-                        &input_schema.0,
-                        input_defaults.as_ref().map(|document| &document.0),
-                        response_schema.as_ref().map(|document| &document.0),
-                        response_field_map.as_ref().map(|document| &document.0),
-                    );
-                    Some(
-                        sqlx::query_as(derive)
-                            .bind(organization_id)
-                            .bind(connection_id)
-                            .bind(tool_id)
-                            .bind(columns.revision)
-                            .bind(columns.default_count)
-                            .bind(columns.pinned_count)
-                            .bind(&columns.stale_input_fields)
-                            .bind(&columns.stale_field_paths)
-                            .bind(&columns.merged_input_preview)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                    )
-                }
-            }
-        })?;
-        row.map(ToolView::try_from).transpose()
-    }
-
     /// The connection's tool with this slug.
     pub async fn find_tool_by_slug(
         &self,
@@ -312,23 +223,123 @@ impl Store {
         })?;
         Ok(())
     }
+}
 
-    /// Records a successful sync of the connection's catalog, in one transaction: every
-    /// tool is upserted by `tool_path` (sync-owned fields overwritten, operator-owned ones
-    /// untouched, `updated_at` moved only when something changed, `last_seen_at` always),
-    /// tools absent from `catalog` are kept as they are, and the connection is marked synced.
-    pub async fn apply_catalog(
-        &self,
+impl Write {
+    /// The connection's tools in `tool_path` order, as this write sees them.
+    pub async fn connection_tools(
+        &mut self,
         organization_id: Uuid,
         connection_id: Uuid,
-        catalog: &[CatalogTool],
+    ) -> StoreResult<Vec<Tool>> {
+        let sql = concat!("SELECT ", tool_columns!(), connection_tools_clause!());
+        let rows: Vec<ToolRow> = with_tx!(self, |connection| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .fetch_all(connection)
+                .await
+        })?;
+        into_tools(rows)
+    }
+
+    /// Writes the operator-owned fields the patch sets, and only those; returns the tool
+    /// as it now is (its view not yet derived again: [`Write::record_tool_view`]). None when
+    /// the connection has no such tool.
+    pub async fn configure_tool(
+        &mut self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+        patch: &ToolConfigPatch,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Tool>> {
+        let (set_defaults, defaults) = match &patch.input_defaults {
+            Patch::Unchanged => (false, None),
+            Patch::Clear => (true, None),
+            Patch::Set(defaults) => (true, Some(Document(defaults))),
+        };
+        let (set_field_map, field_map) = match &patch.response_field_map {
+            Patch::Unchanged => (false, None),
+            Patch::Clear => (true, None),
+            Patch::Set(map) => (true, Some(Document(map))),
+        };
+        // One static statement for every combination: each CASE keeps the column unless the
+        // patch names it.
+        let sql = concat!(
+            "UPDATE connection_tools SET \
+               is_enabled = COALESCE($4, is_enabled), \
+               input_defaults = CASE WHEN $5 THEN $6 ELSE input_defaults END, \
+               response_field_map = CASE WHEN $7 THEN $8 ELSE response_field_map END, \
+               updated_at = $9 \
+             WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
+             RETURNING ",
+            tool_columns!()
+        );
+        let row: Option<ToolRow> = with_tx!(self, |connection| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(tool_id)
+                .bind(patch.is_enabled)
+                .bind(set_defaults)
+                .bind(&defaults)
+                .bind(set_field_map)
+                .bind(&field_map)
+                .bind(at)
+                .fetch_optional(connection)
+                .await
+        })?;
+        row.map(Tool::try_from).transpose()
+    }
+
+    /// Stores the tool's view as derived from its documents; returns the tool as the API
+    /// shows it. None when the connection has no such tool.
+    pub async fn record_tool_view(
+        &mut self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool_id: Uuid,
+        view: DerivedToolView,
+    ) -> StoreResult<Option<ToolView>> {
+        let sql = concat!(
+            "UPDATE connection_tools SET view_revision = $4, default_count = $5, \
+               pinned_count = $6, stale_input_fields = $7, stale_field_paths = $8, \
+               merged_input_preview = $9 \
+             WHERE organization_id = $1 AND connection_id = $2 AND id = $3 \
+             RETURNING ",
+            tool_view_columns!()
+        );
+        let columns = DerivedColumns::from(view);
+        let row: Option<ToolViewRow> = with_tx!(self, |connection| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(connection_id)
+                .bind(tool_id)
+                .bind(columns.revision)
+                .bind(columns.default_count)
+                .bind(columns.pinned_count)
+                .bind(&columns.stale_input_fields)
+                .bind(&columns.stale_field_paths)
+                .bind(&columns.merged_input_preview)
+                .fetch_optional(connection)
+                .await
+        })?;
+        row.map(ToolView::try_from).transpose()
+    }
+
+    /// Upserts one tool of a synced catalog by `tool_path`, with its view: sync-owned
+    /// fields overwritten, operator-owned ones untouched, `updated_at` moved only when
+    /// something changed, `last_seen_at` always.
+    pub async fn upsert_catalog_tool(
+        &mut self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        tool: &CatalogTool,
+        view: DerivedToolView,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        // The operator configuration the derived views of the catalog's tools depend on.
-        let configured = "SELECT tool_path, input_defaults, response_field_map \
-             FROM connection_tools WHERE organization_id = $1 AND connection_id = $2 \
-               AND (input_defaults IS NOT NULL OR response_field_map IS NOT NULL)";
-        let upsert = concat!(
+        let sql = concat!(
             "INSERT INTO connection_tools (",
             tool_view_columns!(),
             ") \
@@ -355,15 +366,49 @@ impl Store {
                     IS DISTINCT FROM CAST(excluded.response_schema AS TEXT) \
                THEN excluded.updated_at ELSE connection_tools.updated_at END"
         );
-        let mark_synced = match self.pool {
-            Pool::Sqlite(_) => {
+        let columns = DerivedColumns::from(view);
+        with_tx!(self, |connection| {
+            sqlx::query(sql)
+                .bind(Uuid::now_v7())
+                .bind(connection_id)
+                .bind(organization_id)
+                .bind(&tool.tool_path)
+                .bind(&tool.slug)
+                .bind(&tool.display_name)
+                .bind(&tool.description)
+                .bind(Document(&tool.input_schema))
+                .bind(tool.response_schema.as_ref().map(Document))
+                .bind(at)
+                .bind(columns.revision)
+                .bind(columns.default_count)
+                .bind(columns.pinned_count)
+                .bind(&columns.stale_input_fields)
+                .bind(&columns.stale_field_paths)
+                .bind(&columns.merged_input_preview)
+                .execute(connection)
+                .await
+                .map(drop)
+        })?;
+        Ok(())
+    }
+
+    /// Marks the connection's catalog synced at `at`: `tools_status` `synced`, the last
+    /// sync error gone, and a `status_reason` cleared on an active connection.
+    pub async fn mark_tools_synced(
+        &mut self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let sql = match self.backend() {
+            Backend::Sqlite => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
                  status_reason = CASE WHEN status = 'active' THEN NULL ELSE status_reason END, \
                  metadata = json_remove(metadata, '$.tools_sync_error') \
                  WHERE organization_id = $1 AND id = $2"
             }
-            Pool::Postgres(_) => {
+            Backend::Postgres => {
                 "UPDATE connections SET tools_status = 'synced', tools_synced_at = $3, \
                  last_refreshed_at = $3, updated_at = $3, \
                  status_reason = CASE WHEN status = 'active' THEN NULL ELSE status_reason END, \
@@ -371,55 +416,14 @@ impl Store {
                  WHERE organization_id = $1 AND id = $2"
             }
         };
-        listing_write!(self, organization_id, |tx| {
-            let configured: Vec<(String, Option<Document<InputDefaults>>, Option<Document>)> =
-                sqlx::query_as(configured)
-                    .bind(organization_id)
-                    .bind(connection_id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let configured: HashMap<String, (Option<InputDefaults>, Option<Value>)> = configured
-                .into_iter()
-                .map(|(path, defaults, map)| (path, (defaults.map(|d| d.0), map.map(|m| m.0))))
-                .collect();
-            for tool in catalog {
-                let (input_defaults, response_field_map) = configured
-                    .get(&tool.tool_path)
-                    .map_or((None, None), |(defaults, map)| {
-                        (defaults.as_ref(), map.as_ref())
-                    });
-                let derived = DerivedColumns::derive(
-                    &tool.input_schema,
-                    input_defaults,
-                    tool.response_schema.as_ref(),
-                    response_field_map,
-                );
-                sqlx::query(upsert)
-                    .bind(Uuid::now_v7())
-                    .bind(connection_id)
-                    .bind(organization_id)
-                    .bind(&tool.tool_path)
-                    .bind(&tool.slug)
-                    .bind(&tool.display_name)
-                    .bind(&tool.description)
-                    .bind(Document(&tool.input_schema))
-                    .bind(tool.response_schema.as_ref().map(Document))
-                    .bind(at)
-                    .bind(derived.revision)
-                    .bind(derived.default_count)
-                    .bind(derived.pinned_count)
-                    .bind(&derived.stale_input_fields)
-                    .bind(&derived.stale_field_paths)
-                    .bind(&derived.merged_input_preview)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(mark_synced)
+        with_tx!(self, |connection| {
+            sqlx::query(sql)
                 .bind(organization_id)
                 .bind(connection_id)
                 .bind(at)
-                .execute(&mut *tx)
-                .await?;
+                .execute(connection)
+                .await
+                .map(drop)
         })?;
         Ok(())
     }

@@ -2,9 +2,11 @@
 //! fields derived from them (DESIGN.md §3 "Computed on every read").
 //!
 //! The derived fields are kept in the tool's row, written by the transaction of every write
-//! that changes the documents they come from (a sync, an operator PATCH). Those transactions
-//! hold the organization's listing lock (`listing_write!`), so the documents they derive from
-//! are the ones they commit with. A row derived by other rules (or by none, before the
+//! that changes the documents they come from (a sync, an operator PATCH: the service derives
+//! them in the transaction and records them with [`Write::record_tool_view`] or
+//! [`Write::upsert_catalog_tool`]). Those transactions hold the organization's listing lock
+//! ([`Store::begin_listing_write`]), so the documents they derive from are the ones they
+//! commit with. A row derived by other rules (or by none, before the
 //! migration that added them) is derived again when read; `Store::migrate` marks the rows
 //! of older rules underived once when the rules change (`tool_view_rules` records how far
 //! the store is), then derives and stores those with none.
@@ -18,6 +20,8 @@ use uuid::Uuid;
 use crate::document::Document;
 use feather_domain::tool::ToolView;
 
+#[cfg(doc)]
+use crate::Write;
 use crate::{Store, StoreError, StoreResult, with_pool};
 
 /// The columns of a `ToolView`, as a literal for `concat!`.
@@ -41,22 +45,6 @@ pub(super) struct DerivedColumns {
     pub stale_field_paths: Document<Vec<String>>,
     /// NULL when it is the input schema itself.
     pub merged_input_preview: Option<Document>,
-}
-
-impl DerivedColumns {
-    pub fn derive(
-        input_schema: &Value,
-        input_defaults: Option<&InputDefaults>,
-        response_schema: Option<&Value>,
-        response_field_map: Option<&Value>,
-    ) -> DerivedColumns {
-        DerivedColumns::from(derive_tool_view(
-            input_schema,
-            input_defaults,
-            response_schema,
-            response_field_map,
-        ))
-    }
 }
 
 impl From<DerivedToolView> for DerivedColumns {

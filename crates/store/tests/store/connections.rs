@@ -1,4 +1,3 @@
-use feather_store::Created;
 use uuid::Uuid;
 
 use crate::fixtures;
@@ -11,7 +10,7 @@ async fn connection_round_trips_every_field(store: &Store) {
     connection.status_reason = Some("Token expired.".to_owned());
     connection.last_used_at = Some(fixtures::later(connection.created_at, 1));
     store
-        .insert_connection(&connection, None, None)
+        .seed_connection(&connection, None)
         .await
         .expect("insert");
     let read = store
@@ -61,103 +60,10 @@ async fn a_nickname_slug_is_unique_within_an_organization_only(store: &Store) {
     fixtures::stored_connection(store, organization.id, "crm").await;
     let duplicate = fixtures::connection(organization.id, "crm", feather_store::now());
     assert!(matches!(
-        store.insert_connection(&duplicate, None, None).await,
+        store.seed_connection(&duplicate, None).await,
         Err(feather_store::StoreError::UniqueViolation { .. })
     ));
     fixtures::stored_connection(store, other.id, "crm").await;
-}
-
-async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
-    for slug in ["crm", "crm_2", "crmx", "cr", "sales_crm"] {
-        fixtures::stored_connection(store, organization.id, slug).await;
-    }
-    fixtures::stored_connection(store, other.id, "crm_3").await;
-    let at = feather_store::now();
-    let created = store
-        .create_connection(
-            &fixtures::connection(organization.id, "crm", at),
-            None,
-            None,
-            100,
-        )
-        .await
-        .expect("create");
-    assert_eq!(
-        created,
-        Created::Connection {
-            nickname_slug: "crm_3".into()
-        }
-    );
-    let created = store
-        .create_connection(&fixtures::connection(other.id, "crm", at), None, None, 100)
-        .await
-        .expect("create");
-    assert_eq!(
-        created,
-        Created::Connection {
-            nickname_slug: "crm".into()
-        }
-    );
-}
-
-async fn concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let at = feather_store::now();
-    let creates = (0..10).map(|_| {
-        let connection = fixtures::connection(organization.id, "crm", at);
-        async move { store.create_connection(&connection, None, None, 100).await }
-    });
-    let mut slugs: Vec<String> = futures::future::join_all(creates)
-        .await
-        .into_iter()
-        .map(|created| match created.expect("every create succeeds") {
-            Created::Connection { nickname_slug } => nickname_slug,
-            Created::OrganizationFull => panic!("not full"),
-        })
-        .collect();
-    slugs.sort();
-    let mut expected: Vec<String> = std::iter::once("crm".to_owned())
-        .chain((2..=10).map(|n| format!("crm_{n}")))
-        .collect();
-    expected.sort();
-    assert_eq!(slugs, expected);
-}
-
-async fn an_organization_at_its_connection_limit_creates_nothing(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let at = feather_store::now();
-    for slug in ["a", "b"] {
-        let created = store
-            .create_connection(
-                &fixtures::connection(organization.id, slug, at),
-                None,
-                None,
-                2,
-            )
-            .await
-            .expect("create");
-        assert!(matches!(created, Created::Connection { .. }));
-    }
-    let refused = store
-        .create_connection(
-            &fixtures::connection(organization.id, "c", at),
-            None,
-            Some(at),
-            2,
-        )
-        .await
-        .expect("create");
-    assert_eq!(refused, Created::OrganizationFull);
-    assert_eq!(
-        store
-            .list_connections(organization.id)
-            .await
-            .expect("list")
-            .len(),
-        2
-    );
 }
 
 async fn connections_list_by_creation_time_then_id(store: &Store) {
@@ -177,12 +83,12 @@ async fn connections_list_by_creation_time_then_id(store: &Store) {
     );
     for connection in [&late, &tied[1], &early, &tied[0]] {
         store
-            .insert_connection(connection, None, None)
+            .seed_connection(connection, None)
             .await
             .expect("insert");
     }
     store
-        .insert_connection(&fixtures::connection(other.id, "foreign", at), None, None)
+        .seed_connection(&fixtures::connection(other.id, "foreign", at), None)
         .await
         .expect("insert");
     tied.sort_by_key(|connection| connection.id);
@@ -249,9 +155,6 @@ on_both_backends!(
     connection_round_trips_every_field,
     another_organization_cannot_read_rename_or_delete_a_connection,
     a_nickname_slug_is_unique_within_an_organization_only,
-    a_created_connection_gets_the_first_free_slug_of_its_organization,
-    concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs,
-    an_organization_at_its_connection_limit_creates_nothing,
     connections_list_by_creation_time_then_id,
     renaming_keeps_the_slug_and_moves_updated_at,
     deleting_a_connection_deletes_its_tools,

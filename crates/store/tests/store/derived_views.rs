@@ -1,5 +1,6 @@
-//! The fields derived from a tool's documents: written by the writes that change them,
-//! derived again on read and by `migrate` when the rules that derived them changed.
+//! The fields derived from a tool's documents: recorded by the writes that change them
+//! (the service's suite tests which ones), derived again on read and by `migrate` when the
+//! rules that derived them changed.
 
 use feather_domain::organization::Organization;
 use feather_domain::patch::Patch;
@@ -33,13 +34,13 @@ fn search_tool() -> feather_store::CatalogTool {
 }
 
 /// A new connection with `search_tool` synced and its `channel` pinned: the organization
-/// and the tool's view as the configuring write derived it.
+/// and the tool's view as the configuring write recorded it.
 async fn pinned_search_tool(store: &Store) -> (Organization, ToolView) {
     let organization = fixtures::organization(store).await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = feather_store::now();
     store
-        .apply_catalog(organization.id, connection.id, &[search_tool()], at)
+        .seed_catalog(organization.id, connection.id, &[search_tool()], at)
         .await
         .expect("apply");
     let tool = tools_by_path(
@@ -50,119 +51,28 @@ async fn pinned_search_tool(store: &Store) -> (Organization, ToolView) {
         input_defaults: Patch::Set(pinned_channel()),
         ..ToolConfigPatch::default()
     };
-    let view = store
-        .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
+    let mut write = store
+        .begin_listing_write(organization.id)
+        .await
+        .expect("begin");
+    let configured = write
+        .configure_tool(organization.id, connection.id, tool.id, &patch, at)
         .await
         .expect("configure")
         .expect("exists");
-    (organization, view)
-}
-
-async fn a_configured_tool_shows_its_derived_view_at_once(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-    let at = feather_store::now();
-    store
-        .apply_catalog(organization.id, connection.id, &[search_tool()], at)
-        .await
-        .expect("apply");
-    let tool = tools_by_path(
-        &connection_tools(store, organization.id, connection.id).await,
-        "search",
-    );
-    let unconfigured = view_by_path(
-        &store
-            .list_organization_tools(organization.id)
-            .await
-            .expect("views"),
-        "search",
-    );
-    assert_eq!(
-        json_of(&unconfigured.merged_input_preview),
-        search_tool().input_schema
-    );
-    assert_eq!(
-        (unconfigured.default_count, unconfigured.pinned_count),
-        (0, 0)
-    );
-
-    let patch = ToolConfigPatch {
-        input_defaults: Patch::Set(pinned_channel()),
-        ..ToolConfigPatch::default()
-    };
-    let configured = store
-        .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
-        .await
-        .expect("configure")
-        .expect("exists");
-    assert_eq!((configured.default_count, configured.pinned_count), (1, 1));
-    assert!(configured.stale_input_fields.is_empty());
-    let preview = json_of(&configured.merged_input_preview);
-    assert_eq!(
-        preview["properties"]["channel"]["default"],
-        json!("#general")
-    );
-    assert_eq!(preview["properties"]["limit"]["default"], json!(10));
-    let listed = view_by_path(
-        &store
-            .list_connection_tool_views(organization.id, connection.id)
-            .await
-            .expect("views"),
-        "search",
-    );
-    assert_eq!(json_of(&listed.merged_input_preview), preview);
-}
-
-async fn a_resync_derives_the_views_of_configured_tools_again(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let connection = fixtures::stored_connection(store, organization.id, "conn").await;
-    let at = feather_store::now();
-    store
-        .apply_catalog(organization.id, connection.id, &[search_tool()], at)
-        .await
-        .expect("apply");
-    let tool = tools_by_path(
-        &connection_tools(store, organization.id, connection.id).await,
-        "search",
-    );
-    let patch = ToolConfigPatch {
-        input_defaults: Patch::Set(pinned_channel()),
-        response_field_map: Patch::Set(json!({"field_mappings": [{"path": "id"}]})),
-        ..ToolConfigPatch::default()
-    };
-    store
-        .update_tool_config(organization.id, connection.id, tool.id, &patch, at)
-        .await
-        .expect("configure");
-
-    // Upstream drops `channel` and retypes nothing else; the field map's path vanishes.
-    let mut changed = search_tool();
-    changed.input_schema = json!({"type": "object", "properties": {"limit": {"type": "integer"}}});
-    changed.response_schema =
-        Some(json!({"type": "object", "properties": {"uuid": {"type": "string"}}}));
-    store
-        .apply_catalog(
+    let view = write
+        .record_tool_view(
             organization.id,
             connection.id,
-            &[changed],
-            fixtures::later(at, 1),
+            tool.id,
+            configured.derive_view(),
         )
         .await
-        .expect("resync");
-
-    let view = view_by_path(
-        &store
-            .list_organization_tools(organization.id)
-            .await
-            .expect("views"),
-        "search",
-    );
-    assert_eq!(view.stale_input_fields, ["channel"]);
-    assert_eq!(view.stale_field_paths, ["id"]);
+        .expect("record the view")
+        .expect("exists");
+    write.commit().await.expect("commit");
     assert_eq!((view.default_count, view.pinned_count), (1, 1));
-    let preview = json_of(&view.merged_input_preview);
-    assert_eq!(preview["properties"]["limit"]["default"], json!(10));
-    assert!(preview["properties"].get("channel").is_none());
+    (organization, view)
 }
 
 async fn a_view_not_derived_by_the_current_rules_is_derived_on_read_and_by_migrate(store: &Store) {
@@ -248,8 +158,6 @@ async fn a_start_with_newer_rules_derives_every_older_view_again_without_a_migra
 }
 
 on_both_backends!(
-    a_configured_tool_shows_its_derived_view_at_once,
-    a_resync_derives_the_views_of_configured_tools_again,
     a_view_not_derived_by_the_current_rules_is_derived_on_read_and_by_migrate,
     a_start_with_newer_rules_derives_every_older_view_again_without_a_migration_of_its_own,
 );

@@ -35,7 +35,7 @@ pub fn connection(organization_id: Uuid, slug: &str, created_at: DateTime<Utc>) 
 pub async fn stored_connection(store: &Store, organization_id: Uuid, slug: &str) -> Connection {
     let connection = connection(organization_id, slug, feather_store::now());
     store
-        .insert_connection(&connection, None, None)
+        .seed_connection(&connection, None)
         .await
         .expect("insert connection");
     connection
@@ -76,7 +76,7 @@ pub async fn with_search_tool(store: &Store, slug: &str) -> (Organization, Conne
     let organization = organization(store).await;
     let connection = stored_connection(store, organization.id, slug).await;
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[catalog_tool("search")],

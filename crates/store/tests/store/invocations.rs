@@ -1,46 +1,68 @@
+use feather_domain::connection::Connection;
 use feather_domain::integration::{ConnectionStatus, ToolsStatus};
-use feather_store::{Invocation, SyncFailure};
+use feather_store::{Invocation, JobKind, SyncFailure};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::fixtures;
 use feather_store::Store;
 
-async fn a_connection_is_created_with_its_sealed_secret_and_first_sync(store: &Store) {
+async fn a_write_keeps_all_its_operations_or_none(store: &Store) {
     let organization = fixtures::organization(store).await;
-    let connection = fixtures::connection(organization.id, "crm", feather_store::now());
-    store
-        .insert_connection(
-            &connection,
-            Some(b"sealed-bytes"),
-            Some(connection.created_at),
-        )
-        .await
-        .expect("insert");
-    assert_eq!(
-        store
-            .connection_secret(connection.id)
+    let write_connection = async |connection: &Connection, commit: bool| {
+        let mut write = store
+            .begin_listing_write(organization.id)
             .await
-            .expect("secret"),
+            .expect("begin");
+        write.insert_connection(connection).await.expect("insert");
+        write
+            .insert_connection_secret(connection.id, b"sealed-bytes", connection.created_at)
+            .await
+            .expect("secret");
+        write
+            .enqueue_job(
+                JobKind::SyncTools,
+                organization.id,
+                connection.id,
+                connection.created_at,
+                connection.created_at,
+            )
+            .await
+            .expect("enqueue");
+        if commit {
+            write.commit().await.expect("commit");
+        }
+    };
+
+    let kept = fixtures::connection(organization.id, "crm", feather_store::now());
+    write_connection(&kept, true).await;
+    assert_eq!(
+        store.connection_secret(kept.id).await.expect("secret"),
         Some(b"sealed-bytes".to_vec())
     );
+    assert_eq!(store.pending_jobs(kept.id).await.expect("jobs").len(), 1);
+
+    // Dropped before it commits: none of the three is kept.
+    let dropped = fixtures::connection(organization.id, "sales", feather_store::now());
+    write_connection(&dropped, false).await;
     assert_eq!(
-        store.pending_jobs(connection.id).await.expect("jobs").len(),
-        1
-    );
-    // A slug collision rolls all three back together.
-    let twin = fixtures::connection(organization.id, "crm", feather_store::now());
-    assert!(
         store
-            .insert_connection(&twin, Some(b"x"), Some(twin.created_at))
+            .get_connection(organization.id, dropped.id)
             .await
-            .is_err()
-    );
-    assert_eq!(
-        store.connection_secret(twin.id).await.expect("secret"),
+            .expect("get"),
         None
     );
-    assert!(store.pending_jobs(twin.id).await.expect("jobs").is_empty());
+    assert_eq!(
+        store.connection_secret(dropped.id).await.expect("secret"),
+        None
+    );
+    assert!(
+        store
+            .pending_jobs(dropped.id)
+            .await
+            .expect("jobs")
+            .is_empty()
+    );
 }
 
 async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(store: &Store) {
@@ -122,7 +144,7 @@ async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(sto
 
     // A later successful sync clears the recorded error and its reason.
     store
-        .apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 5))
+        .seed_catalog(organization.id, connection.id, &[], fixtures::later(at, 5))
         .await
         .expect("sync");
     let synced = store
@@ -161,7 +183,7 @@ async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(sto
 
     // The reason of an `error` status outlives the catalog write.
     store
-        .apply_catalog(organization.id, connection.id, &[], fixtures::later(at, 6))
+        .seed_catalog(organization.id, connection.id, &[], fixtures::later(at, 6))
         .await
         .expect("sync");
     let still_rejected = store
@@ -228,7 +250,7 @@ async fn an_invocation_is_recorded_and_its_connection_marked_used(store: &Store)
 }
 
 on_both_backends!(
-    a_connection_is_created_with_its_sealed_secret_and_first_sync,
+    a_write_keeps_all_its_operations_or_none,
     a_failed_sync_records_why_and_rejected_credentials_set_status_error,
     an_invocation_is_recorded_and_its_connection_marked_used,
 );

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
-use feather_store::{Job, JobKind, Store};
+use feather_store::{Job, JobKind, Store, StoreError};
 use uuid::Uuid;
 
 use crate::fixtures;
@@ -213,14 +213,14 @@ async fn a_released_job_runs_again_at_once_without_counting_the_attempt(store: &
     assert_eq!((again.id, again.attempts), (job.id, 1));
 }
 
-async fn a_retry_is_dropped_when_another_job_already_waits(store: &Store) {
+async fn a_requeue_beside_a_waiting_twin_is_refused_and_changes_nothing(store: &Store) {
     let (organization, connection) = queued_connection(store).await;
     let at = feather_store::now();
     enqueue_sync(store, organization, connection, at).await;
     let running = claim(store, "w", at).await.expect("job");
     // Asked for again while the first runs: a second job waits.
     enqueue_sync(store, organization, connection, at).await;
-    store
+    let refused = store
         .requeue_job(
             &running,
             "w",
@@ -229,11 +229,14 @@ async fn a_retry_is_dropped_when_another_job_already_waits(store: &Store) {
             false,
             at,
         )
-        .await
-        .expect("requeue");
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::UniqueViolation { .. })),
+        "{refused:?}"
+    );
     let pending = store.pending_jobs(connection).await.expect("pending");
-    assert_eq!(pending.len(), 1);
-    assert_ne!(pending[0].id, running.id);
+    assert_eq!(pending.len(), 2);
+    assert!(pending.contains(&running), "still running as claimed");
 }
 
 async fn a_failed_job_leaves_the_queue_but_is_kept(store: &Store) {
@@ -368,7 +371,7 @@ on_both_backends!(
     a_renewed_lease_keeps_the_job_and_a_lost_one_cannot_be_renewed,
     a_retry_waits_for_its_time_and_keeps_the_error,
     a_released_job_runs_again_at_once_without_counting_the_attempt,
-    a_retry_is_dropped_when_another_job_already_waits,
+    a_requeue_beside_a_waiting_twin_is_refused_and_changes_nothing,
     a_failed_job_leaves_the_queue_but_is_kept,
     a_claim_prefers_the_organization_with_the_fewest_jobs_running,
     concurrent_claims_never_share_a_job,

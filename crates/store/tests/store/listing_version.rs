@@ -50,13 +50,13 @@ async fn every_write_to_an_organizations_listing_moves_its_version(store: &Store
         store,
         org,
         "insert",
-        store.insert_connection(&connection, None, None)
+        store.seed_connection(&connection, None)
     );
     moves_the_version!(
         store,
         org,
         "sync",
-        store.apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at)
+        store.seed_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at)
     );
     let tool = store
         .list_connection_tools(org, connection.id)
@@ -71,7 +71,7 @@ async fn every_write_to_an_organizations_listing_moves_its_version(store: &Store
         store,
         org,
         "configure",
-        store.update_tool_config(org, connection.id, tool.id, &patch, at)
+        store.seed_tool_config(org, connection.id, tool.id, &patch, at)
     );
     moves_the_version!(
         store,
@@ -139,12 +139,12 @@ async fn writes_the_listing_does_not_show_keep_its_version(store: &Store) {
     let org = organization.id;
     let connection = fixtures::connection(org, "crm", feather_store::now());
     store
-        .insert_connection(&connection, None, None)
+        .seed_connection(&connection, None)
         .await
         .expect("insert");
     let at = fixtures::later(connection.created_at, 1);
     store
-        .apply_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at)
+        .seed_catalog(org, connection.id, &[fixtures::catalog_tool("search")], at)
         .await
         .expect("sync");
     let tool = store
@@ -187,7 +187,7 @@ async fn a_connection_used_again_keeps_its_latest_use(store: &Store) {
     let organization = fixtures::organization(store).await;
     let connection = fixtures::connection(organization.id, "crm", feather_store::now());
     store
-        .insert_connection(&connection, None, None)
+        .seed_connection(&connection, None)
         .await
         .expect("insert");
     let (earlier, later) = (

@@ -1,5 +1,5 @@
 //! Sealed credentials as a whole: counted by the key that sealed them (the key id the
-//! value's header carries), walked page by page, replaced and forgotten only while they
+//! value's header carries), walked page by page, replaced and deleted only while they
 //! are what was read.
 
 use feather_domain::integration::ConnectionStatus;
@@ -30,7 +30,7 @@ async fn connection_sealed(
 ) -> Uuid {
     let connection = fixtures::connection(organization_id, slug, feather_store::now());
     store
-        .insert_connection(&connection, Some(sealed), None)
+        .seed_connection(&connection, Some(sealed))
         .await
         .expect("insert connection");
     connection.id
@@ -157,42 +157,62 @@ async fn a_sealed_credential_is_replaced_only_while_it_is_what_was_read(store: &
     );
 }
 
-async fn forgetting_a_credential_deletes_it_and_makes_its_connection_error(store: &Store) {
+async fn a_sealed_credential_is_deleted_only_while_it_is_what_was_read(store: &Store) {
     let organization = fixtures::organization(store).await;
     let sealed = sealed_with(KEY_A, b"lost");
     let id = connection_sealed(store, organization.id, "a", &sealed).await;
-    let version = store
-        .listing_version(organization.id)
-        .await
-        .expect("version");
-    let at = feather_store::now();
     let secret = SealedSecret {
         organization_id: organization.id,
         connection_id: id,
         sealed,
     };
-
     let stale = SealedSecret {
         sealed: sealed_with(KEY_A, b"changed"),
         ..secret.clone()
     };
-    assert!(
-        !store
-            .forget_sealed_secret(&stale, "Lost.", at)
+    let delete = async |secret: &SealedSecret| {
+        let mut write = store
+            .begin_listing_write(organization.id)
             .await
-            .expect("forget")
-    );
-    assert!(store.connection_secret(id).await.expect("read").is_some());
+            .expect("begin");
+        let deleted = write.delete_sealed_secret(secret).await.expect("delete");
+        write.commit().await.expect("commit");
+        deleted
+    };
 
-    assert!(
-        store
-            .forget_sealed_secret(&secret, "Lost: connect it again.", at)
-            .await
-            .expect("forget")
-    );
+    assert!(!delete(&stale).await);
+    assert!(store.connection_secret(id).await.expect("read").is_some());
+    assert!(delete(&secret).await);
     assert_eq!(store.connection_secret(id).await.expect("read"), None);
+    assert!(!delete(&secret).await, "already gone");
+}
+
+async fn a_connection_status_is_set_with_its_reason(store: &Store) {
+    let organization = fixtures::organization(store).await;
+    let connection = fixtures::stored_connection(store, organization.id, "a").await;
+    let version = store
+        .listing_version(organization.id)
+        .await
+        .expect("version");
+    let at = fixtures::later(connection.created_at, 1);
+    let mut write = store
+        .begin_listing_write(organization.id)
+        .await
+        .expect("begin");
+    write
+        .set_connection_status(
+            organization.id,
+            connection.id,
+            ConnectionStatus::Error,
+            "Lost: connect it again.",
+            at,
+        )
+        .await
+        .expect("set status");
+    write.commit().await.expect("commit");
+
     let connection = store
-        .get_connection(organization.id, id)
+        .get_connection(organization.id, connection.id)
         .await
         .expect("get")
         .expect("kept");
@@ -209,17 +229,12 @@ async fn forgetting_a_credential_deletes_it_and_makes_its_connection_error(store
             .expect("version")
             > version
     );
-    assert!(
-        !store
-            .forget_sealed_secret(&secret, "Lost.", at)
-            .await
-            .expect("forget again")
-    );
 }
 
 on_both_backends!(
     sealed_credentials_are_counted_by_the_key_that_sealed_them,
     a_walk_pages_through_the_credentials_left_to_do_in_connection_order,
     a_sealed_credential_is_replaced_only_while_it_is_what_was_read,
-    forgetting_a_credential_deletes_it_and_makes_its_connection_error,
+    a_sealed_credential_is_deleted_only_while_it_is_what_was_read,
+    a_connection_status_is_set_with_its_reason,
 );

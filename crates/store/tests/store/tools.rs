@@ -56,7 +56,7 @@ async fn a_first_sync_adds_enabled_unconfigured_tools_and_marks_the_connection_s
     with_output.response_schema =
         Some(json!({"type": "object", "properties": {"id": {"type": "string"}}}));
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[with_output.clone(), fixtures::catalog_tool("a_search")],
@@ -111,7 +111,7 @@ async fn a_resync_overwrites_sync_owned_fields_and_keeps_operator_config(store: 
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let first = fixtures::later(connection.created_at, 1);
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[fixtures::catalog_tool("search")],
@@ -129,7 +129,7 @@ async fn a_resync_overwrites_sync_owned_fields_and_keeps_operator_config(store: 
         response_field_map: Patch::Set(json!({"field_mappings": [{"path": "id"}]})),
     };
     store
-        .update_tool_config(organization.id, connection.id, tool.id, &patch, first)
+        .seed_tool_config(organization.id, connection.id, tool.id, &patch, first)
         .await
         .expect("configure");
 
@@ -140,7 +140,7 @@ async fn a_resync_overwrites_sync_owned_fields_and_keeps_operator_config(store: 
     changed.input_schema = json!({"type": "object", "properties": {"q": {"type": "string"}}});
     changed.slug = "ignored_for_existing_tools".to_owned();
     store
-        .apply_catalog(organization.id, connection.id, &[changed.clone()], second)
+        .seed_catalog(organization.id, connection.id, &[changed.clone()], second)
         .await
         .expect("resync");
 
@@ -170,14 +170,14 @@ async fn an_unchanged_resync_moves_only_timestamps(store: &Store) {
     let first = fixtures::later(connection.created_at, 1);
     let catalog = [fixtures::catalog_tool("search")];
     store
-        .apply_catalog(organization.id, connection.id, &catalog, first)
+        .seed_catalog(organization.id, connection.id, &catalog, first)
         .await
         .expect("apply");
     let before = connection_tools(store, organization.id, connection.id).await;
 
     let second = fixtures::later(first, 60);
     store
-        .apply_catalog(organization.id, connection.id, &catalog, second)
+        .seed_catalog(organization.id, connection.id, &catalog, second)
         .await
         .expect("resync");
     let after = connection_tools(store, organization.id, connection.id).await;
@@ -195,7 +195,7 @@ async fn a_vanished_tool_is_kept_with_its_config_and_falls_behind(store: &Store)
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let first = fixtures::later(connection.created_at, 1);
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[
@@ -215,13 +215,13 @@ async fn a_vanished_tool_is_kept_with_its_config_and_falls_behind(store: &Store)
         ..ToolConfigPatch::default()
     };
     store
-        .update_tool_config(organization.id, connection.id, gone.id, &patch, first)
+        .seed_tool_config(organization.id, connection.id, gone.id, &patch, first)
         .await
         .expect("configure");
 
     let second = fixtures::later(first, 60);
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[fixtures::catalog_tool("keep")],
@@ -248,7 +248,7 @@ async fn a_tool_patch_writes_only_what_it_names(store: &Store) {
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = fixtures::later(connection.created_at, 1);
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[fixtures::catalog_tool("search")],
@@ -264,7 +264,7 @@ async fn a_tool_patch_writes_only_what_it_names(store: &Store) {
         let when = fixtures::later(at, seconds);
         async move {
             store
-                .update_tool_config(organization.id, connection.id, tool.id, &patch, when)
+                .seed_tool_config(organization.id, connection.id, tool.id, &patch, when)
                 .await
                 .expect("configure")
                 .expect("exists");
@@ -326,7 +326,7 @@ async fn tool_reads_and_writes_are_scoped_to_organization_and_connection(store: 
     let connection = fixtures::stored_connection(store, owner.id, "conn").await;
     let sibling = fixtures::stored_connection(store, owner.id, "sibling").await;
     store
-        .apply_catalog(
+        .seed_catalog(
             owner.id,
             connection.id,
             &[fixtures::catalog_tool("search")],
@@ -360,14 +360,14 @@ async fn tool_reads_and_writes_are_scoped_to_organization_and_connection(store: 
     );
     assert!(
         store
-            .update_tool_config(stranger.id, connection.id, tool.id, &patch, at)
+            .seed_tool_config(stranger.id, connection.id, tool.id, &patch, at)
             .await
             .expect("update")
             .is_none()
     );
     assert!(
         store
-            .update_tool_config(owner.id, sibling.id, tool.id, &patch, at)
+            .seed_tool_config(owner.id, sibling.id, tool.id, &patch, at)
             .await
             .expect("update")
             .is_none()
@@ -395,7 +395,7 @@ async fn bulk_toggle_moves_updated_at_only_of_tools_that_changed(store: &Store) 
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = fixtures::later(connection.created_at, 1);
     store
-        .apply_catalog(
+        .seed_catalog(
             organization.id,
             connection.id,
             &[fixtures::catalog_tool("a"), fixtures::catalog_tool("b")],
@@ -412,7 +412,7 @@ async fn bulk_toggle_moves_updated_at_only_of_tools_that_changed(store: &Store) 
         ..ToolConfigPatch::default()
     };
     store
-        .update_tool_config(organization.id, connection.id, a.id, &off, at)
+        .seed_tool_config(organization.id, connection.id, a.id, &off, at)
         .await
         .expect("disable a");
 
@@ -440,7 +440,7 @@ async fn organization_tools_come_grouped_by_connection_in_tool_path_order(store:
         (other.id, &foreign),
     ] {
         store
-            .apply_catalog(
+            .seed_catalog(
                 owner,
                 connection.id,
                 &[

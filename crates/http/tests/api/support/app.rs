@@ -360,7 +360,7 @@ impl TestApp {
             .collect();
         self.service
             .store()
-            .apply_catalog(self.owner.id, connection, &catalog, feather_store::now())
+            .seed_catalog(self.owner.id, connection, &catalog, feather_store::now())
             .await
             .expect("write the tools");
         self.seeded(&self.owner, connection).await
@@ -382,7 +382,7 @@ impl TestApp {
     ) -> Seeded {
         self.service
             .store()
-            .insert_connection(
+            .seed_connection(
                 &feather_domain::connection::Connection {
                     id,
                     ..feather_store::testing::active_mcp_connection(
@@ -391,7 +391,6 @@ impl TestApp {
                         created_at,
                     )
                 },
-                None,
                 None,
             )
             .await

@@ -1,0 +1,88 @@
+//! Write transactions. A use case of the service opens one [`Write`], composes the store's
+//! write operations in it (each a method of `Write`, in the module of its table), and
+//! commits; dropped uncommitted, it rolls back. The store offers the operations; which
+//! ones a use case runs, and on what condition, is the service's to decide.
+
+use sqlx::{Postgres, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::{Backend, Pool, Store, StoreResult};
+
+/// One open write transaction, on either backend.
+#[derive(Debug)]
+pub struct Write {
+    pub(crate) tx: Tx,
+}
+
+#[derive(Debug)]
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$connection` bound to the transaction's connection, of whichever
+/// backend is in use: the body is written once and compiled for each engine.
+macro_rules! with_tx {
+    ($write:expr, |$connection:ident| $body:expr) => {
+        match &mut $write.tx {
+            $crate::write::Tx::Sqlite(tx) => {
+                let $connection = &mut **tx;
+                $body
+            }
+            $crate::write::Tx::Postgres(tx) => {
+                let $connection = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+impl Store {
+    /// Opens a write that changes what the organization's listing shows. Its first
+    /// statement moves the organization's listing version, so every such writer locks the
+    /// organization's row before any connection or tool row: one lock order, no deadlock
+    /// between a sync and an operator's change on PostgreSQL, and the organization's
+    /// listing writes are serialized (what a choice of a free slug relies on).
+    pub async fn begin_listing_write(&self, organization_id: Uuid) -> StoreResult<Write> {
+        let mut write = self.begin_write().await?;
+        with_tx!(write, |connection| {
+            sqlx::query(
+                "UPDATE organizations SET listing_version = listing_version + 1 WHERE id = $1",
+            )
+            .bind(organization_id)
+            .execute(connection)
+            .await
+            .map(drop)
+        })?;
+        Ok(write)
+    }
+
+    /// Opens a write that changes no organization's listing (the job queue's).
+    pub async fn begin_write(&self) -> StoreResult<Write> {
+        Ok(Write {
+            tx: match &self.pool {
+                Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+                Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            },
+        })
+    }
+}
+
+impl Write {
+    /// Makes every operation of this write durable, together.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self.tx {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
