@@ -3,11 +3,28 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use feather_store::Store;
 
 use crate::{
-    SecretBox, Service, UpstreamError, UpstreamErrorKind, Upstreams, UrlGuard, VendorRegistry,
+    NewConnection, SecretBox, Service, UpstreamError, UpstreamErrorKind, Upstreams, UrlGuard,
+    VendorRegistry,
 };
+
+/// An active custom MCP connection to create, nicknamed `nickname`, with no credentials
+/// and no first sync.
+pub fn new_custom_mcp_connection(nickname: &str) -> NewConnection {
+    NewConnection {
+        integration_key: IntegrationKey::CustomMcp,
+        nickname: nickname.to_owned(),
+        vendor: Vendor::Mcp,
+        vendor_connection_id: None,
+        status: ConnectionStatus::Active,
+        metadata: serde_json::Map::new(),
+        credentials: None,
+        sync_tools: false,
+    }
+}
 
 /// The service over `store`, with no vendor registered and every upstream URL refused.
 pub fn service_over(store: Store) -> Service {

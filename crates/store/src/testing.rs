@@ -8,6 +8,7 @@ use tempfile::TempDir;
 use uuid::Uuid;
 
 use feather_domain::connection::Connection;
+use feather_domain::organization::Organization;
 
 use crate::Store;
 
@@ -151,6 +152,19 @@ impl TestDatabase {
 }
 
 impl Store {
+    /// A new organization named "Acme", created now.
+    pub async fn seed_organization(&self) -> Organization {
+        let organization = Organization {
+            id: Uuid::now_v7(),
+            name: "Acme".to_owned(),
+            created_at: crate::now(),
+        };
+        self.insert_organization(&organization)
+            .await
+            .expect("insert an organization");
+        organization
+    }
+
     /// Inserts `connection` exactly as given, with `sealed` credentials when given: for
     /// rows the service does not make on demand (a chosen id or creation time).
     pub async fn seed_connection(

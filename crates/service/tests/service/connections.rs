@@ -1,12 +1,10 @@
 //! Creating connections: the first free slug, the organization's limit, and everything a
 //! connection is created with written together.
 
-use feather_service::testing::service_over;
+use feather_service::testing::{new_custom_mcp_connection, service_over};
 use feather_service::{NewConnection, ServiceError, ServiceLimits};
 use feather_store::Store;
 use feather_store::testing::active_mcp_connection;
-
-use crate::{new_connection, organization};
 
 async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store: &Store) {
     let service = service_over(store.clone());
@@ -15,12 +13,12 @@ async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store
     let other = organization_with_slugs(store, &["crm_3"]).await;
 
     let created = service
-        .create_connection(organization, new_connection("CRM"))
+        .create_connection(organization, new_custom_mcp_connection("CRM"))
         .await
         .expect("create");
     assert_eq!(created.nickname_slug, "crm_3");
     let created = service
-        .create_connection(other, new_connection("CRM"))
+        .create_connection(other, new_custom_mcp_connection("CRM"))
         .await
         .expect("create");
     assert_eq!(created.nickname_slug, "crm");
@@ -28,9 +26,9 @@ async fn a_created_connection_gets_the_first_free_slug_of_its_organization(store
 
 async fn concurrent_creates_with_one_slug_all_succeed_with_distinct_slugs(store: &Store) {
     let service = service_over(store.clone());
-    let organization = organization(store).await;
-    let creates =
-        (0..10).map(|_| service.create_connection(organization.id, new_connection("CRM")));
+    let organization = store.seed_organization().await;
+    let creates = (0..10)
+        .map(|_| service.create_connection(organization.id, new_custom_mcp_connection("CRM")));
     let mut slugs: Vec<String> = futures::future::join_all(creates)
         .await
         .into_iter()
@@ -48,10 +46,10 @@ async fn an_organization_at_its_connection_limit_creates_nothing(store: &Store) 
     let service = service_over(store.clone()).with_limits(ServiceLimits {
         max_connections_per_organization: 2,
     });
-    let organization = organization(store).await;
+    let organization = store.seed_organization().await;
     for nickname in ["A", "B"] {
         service
-            .create_connection(organization.id, new_connection(nickname))
+            .create_connection(organization.id, new_custom_mcp_connection(nickname))
             .await
             .expect("create");
     }
@@ -61,7 +59,7 @@ async fn an_organization_at_its_connection_limit_creates_nothing(store: &Store) 
             NewConnection {
                 credentials: Some(b"secret".to_vec()),
                 sync_tools: true,
-                ..new_connection("C")
+                ..new_custom_mcp_connection("C")
             },
         )
         .await;
@@ -81,14 +79,14 @@ async fn an_organization_at_its_connection_limit_creates_nothing(store: &Store) 
 
 async fn a_connection_is_created_with_its_sealed_credentials_and_first_sync(store: &Store) {
     let service = service_over(store.clone());
-    let organization = organization(store).await;
+    let organization = store.seed_organization().await;
     let created = service
         .create_connection(
             organization.id,
             NewConnection {
                 credentials: Some(b"plain-text-token".to_vec()),
                 sync_tools: true,
-                ..new_connection("CRM")
+                ..new_custom_mcp_connection("CRM")
             },
         )
         .await
@@ -119,7 +117,7 @@ async fn a_connection_is_created_with_its_sealed_credentials_and_first_sync(stor
 
 /// A new organization with connections of these slugs; its id.
 async fn organization_with_slugs(store: &Store, slugs: &[&str]) -> uuid::Uuid {
-    let organization = organization(store).await;
+    let organization = store.seed_organization().await;
     for slug in slugs {
         let connection = active_mcp_connection(organization.id, slug, feather_store::now());
         store

@@ -3,13 +3,11 @@
 
 use feather_domain::patch::Patch;
 use feather_domain::tool::ToolView;
-use feather_service::testing::service_over;
+use feather_service::testing::{new_custom_mcp_connection, service_over};
 use feather_service::{Service, ToolConfigInput, UpstreamTool};
 use feather_store::Store;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-use crate::{new_connection, organization};
 
 /// A tool whose `channel` is a string and `limit` an integer up to 100.
 fn search_tool() -> UpstreamTool {
@@ -41,9 +39,9 @@ fn json_of(raw: &serde_json::value::RawValue) -> Value {
 /// organization and connection ids, and the tool's view.
 async fn synced_search_tool(store: &Store) -> (Service, Uuid, Uuid, ToolView) {
     let service = service_over(store.clone());
-    let organization = organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = service
-        .create_connection(organization.id, new_connection("Conn"))
+        .create_connection(organization.id, new_custom_mcp_connection("Conn"))
         .await
         .expect("create");
     service

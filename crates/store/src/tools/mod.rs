@@ -108,7 +108,7 @@ mod views;
 
 #[cfg(feature = "testing")]
 pub(crate) use views::LIST_ORGANIZATION_TOOLS;
-use views::{DerivedColumns, ToolViewRow, tool_view_columns};
+use views::{DerivedColumns, ToolViewRow, bind_derived_columns, tool_view_columns};
 
 fn into_tools(rows: Vec<ToolRow>) -> StoreResult<Vec<Tool>> {
     rows.into_iter().map(Tool::try_from).collect()
@@ -312,18 +312,15 @@ impl Write {
         );
         let columns = DerivedColumns::from(view);
         let row: Option<ToolViewRow> = with_tx!(self, |connection| {
-            sqlx::query_as(sql)
-                .bind(organization_id)
-                .bind(connection_id)
-                .bind(tool_id)
-                .bind(columns.revision)
-                .bind(columns.default_count)
-                .bind(columns.pinned_count)
-                .bind(&columns.stale_input_fields)
-                .bind(&columns.stale_field_paths)
-                .bind(&columns.merged_input_preview)
-                .fetch_optional(connection)
-                .await
+            bind_derived_columns!(
+                sqlx::query_as(sql)
+                    .bind(organization_id)
+                    .bind(connection_id)
+                    .bind(tool_id),
+                columns
+            )
+            .fetch_optional(connection)
+            .await
         })?;
         row.map(ToolView::try_from).transpose()
     }
@@ -368,7 +365,7 @@ impl Write {
         );
         let columns = DerivedColumns::from(view);
         with_tx!(self, |connection| {
-            sqlx::query(sql)
+            let query = sqlx::query(sql)
                 .bind(Uuid::now_v7())
                 .bind(connection_id)
                 .bind(organization_id)
@@ -378,13 +375,8 @@ impl Write {
                 .bind(&tool.description)
                 .bind(Document(&tool.input_schema))
                 .bind(tool.response_schema.as_ref().map(Document))
-                .bind(at)
-                .bind(columns.revision)
-                .bind(columns.default_count)
-                .bind(columns.pinned_count)
-                .bind(&columns.stale_input_fields)
-                .bind(&columns.stale_field_paths)
-                .bind(&columns.merged_input_preview)
+                .bind(at);
+            bind_derived_columns!(query, columns)
                 .execute(connection)
                 .await
                 .map(drop)

@@ -47,6 +47,21 @@ pub(super) struct DerivedColumns {
     pub merged_input_preview: Option<Document>,
 }
 
+/// Binds the derived columns of `$columns` (a `DerivedColumns`) to `$query`'s next six
+/// parameters, in the order `tool_view_columns!` lists them.
+macro_rules! bind_derived_columns {
+    ($query:expr, $columns:expr) => {
+        $query
+            .bind($columns.revision)
+            .bind($columns.default_count)
+            .bind($columns.pinned_count)
+            .bind(&$columns.stale_input_fields)
+            .bind(&$columns.stale_field_paths)
+            .bind(&$columns.merged_input_preview)
+    };
+}
+pub(super) use bind_derived_columns;
+
 impl From<DerivedToolView> for DerivedColumns {
     fn from(view: DerivedToolView) -> DerivedColumns {
         DerivedColumns {
@@ -320,18 +335,13 @@ impl Store {
                 };
                 let columns = DerivedColumns::from(view);
                 derived += with_pool!(self, |pool| {
-                    sqlx::query(update)
-                        .bind(row.id)
-                        .bind(row.updated_at)
-                        .bind(columns.revision)
-                        .bind(columns.default_count)
-                        .bind(columns.pinned_count)
-                        .bind(&columns.stale_input_fields)
-                        .bind(&columns.stale_field_paths)
-                        .bind(&columns.merged_input_preview)
-                        .execute(pool)
-                        .await
-                        .map(|done| done.rows_affected())
+                    bind_derived_columns!(
+                        sqlx::query(update).bind(row.id).bind(row.updated_at),
+                        columns
+                    )
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
                 })?;
             }
         }

@@ -21,7 +21,7 @@ async fn insert(store: &Store, key: &NewApiKey) -> feather_domain::api_key::ApiK
 }
 
 async fn inserted_key_reads_back_by_hash_without_the_hash(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let new = new_key(organization.id, "hash-1", feather_store::now());
     let stored = insert(store, &new).await;
     assert_eq!(stored.id, new.id);
@@ -39,7 +39,7 @@ async fn inserted_key_reads_back_by_hash_without_the_hash(store: &Store) {
 }
 
 async fn a_hash_is_unique(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     insert(
         store,
         &new_key(organization.id, "same", feather_store::now()),
@@ -55,8 +55,8 @@ async fn a_hash_is_unique(store: &Store) {
 }
 
 async fn keys_list_oldest_first_within_their_organization(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
+    let other = store.seed_organization().await;
     let at = feather_store::now();
     let second = insert(
         store,
@@ -70,8 +70,8 @@ async fn keys_list_oldest_first_within_their_organization(store: &Store) {
 }
 
 async fn revoking_records_the_first_time_only_and_is_scoped(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
+    let other = store.seed_organization().await;
     let key = insert(store, &new_key(organization.id, "h", feather_store::now())).await;
     let at = fixtures::later(key.created_at, 10);
     assert!(
@@ -109,7 +109,7 @@ async fn revoking_records_the_first_time_only_and_is_scoped(store: &Store) {
 }
 
 async fn touching_a_key_records_its_use(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let key = insert(store, &new_key(organization.id, "t", feather_store::now())).await;
     let at = fixtures::later(key.created_at, 30);
     store.touch_api_key(key.id, at).await.expect("touch");

@@ -4,7 +4,7 @@ use crate::fixtures;
 use feather_store::Store;
 
 async fn connection_round_trips_every_field(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let mut connection = fixtures::connection(organization.id, "crm", feather_store::now());
     connection.vendor_connection_id = Some("nango-123".to_owned());
     connection.status_reason = Some("Token expired.".to_owned());
@@ -21,8 +21,8 @@ async fn connection_round_trips_every_field(store: &Store) {
 }
 
 async fn another_organization_cannot_read_rename_or_delete_a_connection(store: &Store) {
-    let owner = fixtures::organization(store).await;
-    let stranger = fixtures::organization(store).await;
+    let owner = store.seed_organization().await;
+    let stranger = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, owner.id, "crm").await;
     let at = feather_store::now();
     assert_eq!(
@@ -55,8 +55,8 @@ async fn another_organization_cannot_read_rename_or_delete_a_connection(store: &
 }
 
 async fn a_nickname_slug_is_unique_within_an_organization_only(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
+    let other = store.seed_organization().await;
     fixtures::stored_connection(store, organization.id, "crm").await;
     let duplicate = fixtures::connection(organization.id, "crm", feather_store::now());
     assert!(matches!(
@@ -67,8 +67,8 @@ async fn a_nickname_slug_is_unique_within_an_organization_only(store: &Store) {
 }
 
 async fn connections_list_by_creation_time_then_id(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
+    let other = store.seed_organization().await;
     let at = feather_store::now();
     let late = fixtures::connection(organization.id, "late", fixtures::later(at, 60));
     let mut tied = [
@@ -107,7 +107,7 @@ async fn connections_list_by_creation_time_then_id(store: &Store) {
 }
 
 async fn renaming_keeps_the_slug_and_moves_updated_at(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "crm").await;
     let at = fixtures::later(connection.created_at, 5);
     let renamed = store

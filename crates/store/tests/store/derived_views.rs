@@ -36,7 +36,7 @@ fn search_tool() -> feather_store::CatalogTool {
 /// A new connection with `search_tool` synced and its `channel` pinned: the organization
 /// and the tool's view as the configuring write recorded it.
 async fn pinned_search_tool(store: &Store) -> (Organization, ToolView) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = feather_store::now();
     store

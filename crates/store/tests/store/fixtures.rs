@@ -8,19 +8,6 @@ use feather_store::{CatalogTool, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub async fn organization(store: &Store) -> Organization {
-    let organization = Organization {
-        id: Uuid::now_v7(),
-        name: "Acme".to_owned(),
-        created_at: feather_store::now(),
-    };
-    store
-        .insert_organization(&organization)
-        .await
-        .expect("insert organization");
-    organization
-}
-
 pub fn connection(organization_id: Uuid, slug: &str, created_at: DateTime<Utc>) -> Connection {
     Connection {
         nickname: format!("Nickname of {slug}"),
@@ -73,7 +60,7 @@ pub fn later(at: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
 /// A new organization with a connection `slug` whose catalog, synced now, is the
 /// `search` tool.
 pub async fn with_search_tool(store: &Store, slug: &str) -> (Organization, Connection) {
-    let organization = organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = stored_connection(store, organization.id, slug).await;
     store
         .seed_catalog(

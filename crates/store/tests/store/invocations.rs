@@ -8,7 +8,7 @@ use crate::fixtures;
 use feather_store::Store;
 
 async fn a_write_keeps_all_its_operations_or_none(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let write_connection = async |connection: &Connection, commit: bool| {
         let mut write = store
             .begin_listing_write(organization.id)
@@ -66,7 +66,7 @@ async fn a_write_keeps_all_its_operations_or_none(store: &Store) {
 }
 
 async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "crm").await;
     let at = fixtures::later(connection.created_at, 5);
     store
@@ -198,7 +198,7 @@ async fn a_failed_sync_records_why_and_rejected_credentials_set_status_error(sto
 }
 
 async fn an_invocation_is_recorded_and_its_connection_marked_used(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "crm").await;
     let at = fixtures::later(connection.created_at, 9);
     let invocation = Invocation {
@@ -239,7 +239,7 @@ async fn an_invocation_is_recorded_and_its_connection_marked_used(store: &Store)
         .expect("get")
         .expect("exists");
     assert_eq!(used.last_used_at, Some(at));
-    let other = fixtures::organization(store).await;
+    let other = store.seed_organization().await;
     assert!(
         store
             .list_invocations(other.id, connection.id)

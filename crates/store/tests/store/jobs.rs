@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::fixtures;
 
 async fn queued_connection(store: &Store) -> (Uuid, Uuid) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     (organization.id, connection.id)
 }
@@ -266,8 +266,8 @@ async fn a_failed_job_leaves_the_queue_but_is_kept(store: &Store) {
 }
 
 async fn a_claim_prefers_the_organization_with_the_fewest_jobs_running(store: &Store) {
-    let busy = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
+    let busy = store.seed_organization().await;
+    let other = store.seed_organization().await;
     let at = feather_store::now();
     let lease = at + Duration::minutes(5);
     // The busy organization's jobs are all due before the other's.
@@ -315,7 +315,7 @@ async fn a_claim_prefers_the_organization_with_the_fewest_jobs_running(store: &S
 }
 
 async fn concurrent_claims_never_share_a_job(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let at = feather_store::now();
     let mut connections = Vec::new();
     for index in 0..12 {

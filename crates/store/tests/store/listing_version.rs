@@ -39,9 +39,9 @@ macro_rules! keeps_the_version {
 }
 
 async fn every_write_to_an_organizations_listing_moves_its_version(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let org = organization.id;
-    let other = fixtures::organization(store).await;
+    let other = store.seed_organization().await;
     let other_version = version(store, other.id).await;
     let connection = fixtures::connection(org, "crm", feather_store::now());
     let at = fixtures::later(connection.created_at, 1);
@@ -135,7 +135,7 @@ async fn every_write_to_an_organizations_listing_moves_its_version(store: &Store
 }
 
 async fn writes_the_listing_does_not_show_keep_its_version(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let org = organization.id;
     let connection = fixtures::connection(org, "crm", feather_store::now());
     store
@@ -184,7 +184,7 @@ async fn writes_the_listing_does_not_show_keep_its_version(store: &Store) {
 }
 
 async fn a_connection_used_again_keeps_its_latest_use(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::connection(organization.id, "crm", feather_store::now());
     store
         .seed_connection(&connection, None)

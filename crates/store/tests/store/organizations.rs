@@ -1,9 +1,8 @@
-use crate::fixtures;
 use feather_store::Store;
 
 async fn organization_round_trips(store: &Store) {
     assert!(!store.has_organizations().await.expect("exists query"));
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     assert!(store.has_organizations().await.expect("exists query"));
     let read = store.get_organization(organization.id).await.expect("get");
     assert_eq!(read, Some(organization));
@@ -11,8 +10,8 @@ async fn organization_round_trips(store: &Store) {
 
 async fn organizations_are_listed_oldest_first(store: &Store) {
     assert_eq!(store.list_organizations().await.expect("list"), vec![]);
-    let first = fixtures::organization(store).await;
-    let second = fixtures::organization(store).await;
+    let first = store.seed_organization().await;
+    let second = store.seed_organization().await;
     let listed = store.list_organizations().await.expect("list");
     assert_eq!(listed, vec![first, second]);
 }

@@ -42,7 +42,7 @@ fn ids(page: &[SealedSecret]) -> Vec<Uuid> {
 
 async fn sealed_credentials_are_counted_by_the_key_that_sealed_them(store: &Store) {
     assert_eq!(store.sealed_secrets_by_key().await.expect("count"), vec![]);
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     connection_sealed(store, organization.id, "a", &sealed_with(KEY_B, b"1")).await;
     connection_sealed(store, organization.id, "b", &sealed_with(KEY_A, b"2")).await;
     connection_sealed(store, organization.id, "c", &unnamed(b"3")).await;
@@ -69,7 +69,7 @@ async fn sealed_credentials_are_counted_by_the_key_that_sealed_them(store: &Stor
 }
 
 async fn a_walk_pages_through_the_credentials_left_to_do_in_connection_order(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let under_b = connection_sealed(store, organization.id, "a", &sealed_with(KEY_B, b"1")).await;
     connection_sealed(store, organization.id, "b", &sealed_with(KEY_A, b"2")).await;
     let old = connection_sealed(store, organization.id, "c", &unnamed(b"3")).await;
@@ -113,7 +113,7 @@ async fn a_walk_pages_through_the_credentials_left_to_do_in_connection_order(sto
 }
 
 async fn a_sealed_credential_is_replaced_only_while_it_is_what_was_read(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let before = sealed_with(KEY_A, b"old");
     let id = connection_sealed(store, organization.id, "a", &before).await;
     let at = feather_store::now();
@@ -158,7 +158,7 @@ async fn a_sealed_credential_is_replaced_only_while_it_is_what_was_read(store: &
 }
 
 async fn a_sealed_credential_is_deleted_only_while_it_is_what_was_read(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let sealed = sealed_with(KEY_A, b"lost");
     let id = connection_sealed(store, organization.id, "a", &sealed).await;
     let secret = SealedSecret {
@@ -188,7 +188,7 @@ async fn a_sealed_credential_is_deleted_only_while_it_is_what_was_read(store: &S
 }
 
 async fn a_connection_status_is_set_with_its_reason(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "a").await;
     let version = store
         .listing_version(organization.id)

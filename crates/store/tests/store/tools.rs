@@ -49,7 +49,7 @@ pub(crate) fn pinned_channel() -> InputDefaults {
 async fn a_first_sync_adds_enabled_unconfigured_tools_and_marks_the_connection_synced(
     store: &Store,
 ) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = fixtures::later(connection.created_at, 1);
     let mut with_output = fixtures::catalog_tool("b_fetch");
@@ -107,7 +107,7 @@ async fn schemas_keep_their_key_order(store: &Store) {
 }
 
 async fn a_resync_overwrites_sync_owned_fields_and_keeps_operator_config(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let first = fixtures::later(connection.created_at, 1);
     store
@@ -165,7 +165,7 @@ async fn a_resync_overwrites_sync_owned_fields_and_keeps_operator_config(store: 
 }
 
 async fn an_unchanged_resync_moves_only_timestamps(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let first = fixtures::later(connection.created_at, 1);
     let catalog = [fixtures::catalog_tool("search")];
@@ -191,7 +191,7 @@ async fn an_unchanged_resync_moves_only_timestamps(store: &Store) {
 }
 
 async fn a_vanished_tool_is_kept_with_its_config_and_falls_behind(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let first = fixtures::later(connection.created_at, 1);
     store
@@ -244,7 +244,7 @@ async fn a_vanished_tool_is_kept_with_its_config_and_falls_behind(store: &Store)
 }
 
 async fn a_tool_patch_writes_only_what_it_names(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = fixtures::later(connection.created_at, 1);
     store
@@ -321,8 +321,8 @@ async fn a_tool_patch_writes_only_what_it_names(store: &Store) {
 }
 
 async fn tool_reads_and_writes_are_scoped_to_organization_and_connection(store: &Store) {
-    let owner = fixtures::organization(store).await;
-    let stranger = fixtures::organization(store).await;
+    let owner = store.seed_organization().await;
+    let stranger = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, owner.id, "conn").await;
     let sibling = fixtures::stored_connection(store, owner.id, "sibling").await;
     store
@@ -391,7 +391,7 @@ async fn tool_reads_and_writes_are_scoped_to_organization_and_connection(store: 
 }
 
 async fn bulk_toggle_moves_updated_at_only_of_tools_that_changed(store: &Store) {
-    let organization = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
     let connection = fixtures::stored_connection(store, organization.id, "conn").await;
     let at = fixtures::later(connection.created_at, 1);
     store
@@ -428,8 +428,8 @@ async fn bulk_toggle_moves_updated_at_only_of_tools_that_changed(store: &Store) 
 }
 
 async fn organization_tools_come_grouped_by_connection_in_tool_path_order(store: &Store) {
-    let organization = fixtures::organization(store).await;
-    let other = fixtures::organization(store).await;
+    let organization = store.seed_organization().await;
+    let other = store.seed_organization().await;
     let first = fixtures::stored_connection(store, organization.id, "first").await;
     let second = fixtures::stored_connection(store, organization.id, "second").await;
     let foreign = fixtures::stored_connection(store, other.id, "foreign").await;

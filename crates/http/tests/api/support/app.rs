@@ -7,11 +7,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use feather_http::{AppOptions, RateLimits};
-use feather_service::{
-    ManualClock, NewConnection, SecretBox, Service, ServiceLimits, UpstreamTool, Upstreams,
-};
+use feather_service::testing::new_custom_mcp_connection;
+use feather_service::{ManualClock, SecretBox, Service, ServiceLimits, UpstreamTool, Upstreams};
 use feather_store::testing::TestDatabase;
 use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
@@ -406,19 +404,7 @@ impl TestApp {
 
     async fn create_connection(&self, org: &Org, nickname: &str) -> Uuid {
         self.service
-            .create_connection(
-                org.id,
-                NewConnection {
-                    integration_key: IntegrationKey::CustomMcp,
-                    nickname: nickname.to_owned(),
-                    vendor: Vendor::Mcp,
-                    vendor_connection_id: None,
-                    status: ConnectionStatus::Active,
-                    metadata: Map::new(),
-                    credentials: None,
-                    sync_tools: false,
-                },
-            )
+            .create_connection(org.id, new_custom_mcp_connection(nickname))
             .await
             .expect("create a connection")
             .id
