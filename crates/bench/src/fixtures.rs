@@ -1,15 +1,17 @@
 //! Fixture generation.
 //!
-//! - **W1**: one organization with 5 connections × 20 tools, created through the service and
-//!   store APIs (`Service::create_organization`, `Store::insert_connection`,
-//!   `Store::apply_catalog`, `Store::update_tool_config`), so that the API key's hash and
-//!   every row are exactly what the service itself writes.
+//! - **W1**: one organization with 5 connections × 20 tools, created through the service
+//!   (`Service::create_organization`, `record_catalog`, `configure_tool`) on connection
+//!   rows inserted as given, so that the API key's hash and every row are exactly what the
+//!   service itself writes.
 //! - **W2**: W1's organization among `orgs` other organizations (10 connections × 20 tools
-//!   each by default: 10,000 orgs → 100,000 connections, 2,000,000 tools), bulk-loaded with
-//!   batched multi-row `INSERT`s through sqlx, one transaction per batch of organizations,
-//!   straight into the store's tables (the SQL lives here, in the bench crate).
+//!   each by default: 10,000 orgs → 100,000 connections, 2,000,000 tools), bulk-loaded
+//!   through the store's multi-row inserts (`Write::insert_organizations`, `…_api_keys`,
+//!   `…_connections`, `…_tool_views`), one transaction per batch of organizations. The
+//!   store's modules are the one place that lists the columns.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,18 +20,18 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use feather_domain::connection::Connection;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus, Vendor};
+use feather_domain::organization::Organization;
 use feather_domain::patch::Patch;
 use feather_domain::slug::{slugify, tool_slug};
-use feather_domain::tool_view::{DERIVATION_REVISION, derive_tool_view};
+use feather_domain::tool::ToolView;
+use feather_domain::tool_view::{DerivedToolView, derive_tool_view};
 use feather_service::{SecretBox, Service, ToolConfigInput, UpstreamTool};
-use feather_store::Store;
+use feather_store::{Backend, NewApiKey, Store};
 use feather_vendors::McpLimits;
 use feather_vendors::guard::UpstreamPolicy;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{PgPool, QueryBuilder, SqlitePool};
 use uuid::Uuid;
 
 use crate::schemas;
@@ -227,117 +229,62 @@ impl Default for W2Shape {
     }
 }
 
-/// Rows per multi-row `INSERT` of tools: 21 binds each, well under both engines' limits
-/// (65,535 on PostgreSQL, 32,766 on SQLite).
-const TOOL_ROWS_PER_STATEMENT: usize = 1_000;
-const CONNECTION_ROWS_PER_STATEMENT: usize = 1_000;
-
-#[derive(Debug, Clone)]
-enum BulkPool {
-    Postgres(PgPool),
-    Sqlite(SqlitePool),
-}
-
-/// Runs `$body` with `$pool` bound to the concrete pool, `$json`/`$jsonb` to the casts a
-/// text parameter needs to land in a json/jsonb column (none on SQLite).
-macro_rules! on_pool {
-    ($bulk:expr, |$pool:ident, $json:ident, $jsonb:ident| $body:expr) => {
-        match $bulk {
-            BulkPool::Postgres($pool) => {
-                let $json = "::json";
-                let $jsonb = "::jsonb";
-                $body
-            }
-            BulkPool::Sqlite($pool) => {
-                let $json = "";
-                let $jsonb = "";
-                $body
-            }
-        }
-    };
-}
-
-/// Pre-serialized documents shared by many rows.
+/// Documents many rows share, as stored.
 #[derive(Debug)]
 struct SharedDocs {
-    response_schema: String,
-    input_defaults: String,
-    response_field_map: String,
+    response_schema: Box<RawValue>,
+    input_defaults: Box<RawValue>,
+    response_field_map: Box<RawValue>,
 }
 
-/// A tool's derived view columns (the store writes them with every sync and PATCH; the bulk
-/// loader derives them with the same domain function), serialized.
-struct DerivedRow {
-    revision: i32,
-    default_count: i32,
-    pinned_count: i32,
-    stale_input_fields: String,
-    stale_field_paths: String,
-    merged_input_preview: Option<String>,
+/// The derived fields of a view, which many tools of a connection share.
+struct SharedView {
+    derived: DerivedToolView,
+    /// The merged input preview as stored.
+    merged_input_preview: Box<RawValue>,
 }
 
-impl DerivedRow {
-    fn derive(input_schema: &Value, configured: bool, with_response_schema: bool) -> DerivedRow {
+impl SharedView {
+    fn derive(
+        input_schema: &Value,
+        input_schema_text: &RawValue,
+        configured: bool,
+        with_response_schema: bool,
+    ) -> anyhow::Result<SharedView> {
         let defaults = configured.then(schemas::input_defaults);
         let field_map = configured.then(schemas::response_field_map);
         let response_schema = with_response_schema.then(schemas::response_schema);
-        let view = derive_tool_view(
+        let derived = derive_tool_view(
             input_schema,
             defaults.as_ref(),
             response_schema.as_ref(),
             field_map.as_ref(),
         );
-        let count = |count: usize| i32::try_from(count).unwrap_or(i32::MAX);
-        DerivedRow {
-            revision: DERIVATION_REVISION,
-            default_count: count(view.default_count),
-            pinned_count: count(view.pinned_count),
-            stale_input_fields: json!(view.stale_input_fields).to_string(),
-            stale_field_paths: json!(view.stale_field_paths).to_string(),
-            merged_input_preview: view.merged_input_preview.map(|preview| preview.to_string()),
-        }
+        let merged_input_preview = match &derived.merged_input_preview {
+            Some(preview) => serde_json::value::to_raw_value(preview)?,
+            None => input_schema_text.to_owned(),
+        };
+        Ok(SharedView {
+            derived,
+            merged_input_preview,
+        })
     }
-}
-
-struct OrgRow {
-    id: Uuid,
-    name: String,
-    at: DateTime<Utc>,
-}
-
-struct KeyRow {
-    id: Uuid,
-    organization_id: Uuid,
-    prefix: String,
-    hash: String,
-    at: DateTime<Utc>,
-}
-
-struct ToolRow {
-    id: Uuid,
-    connection_id: Uuid,
-    organization_id: Uuid,
-    tool_path: String,
-    slug: String,
-    display_name: String,
-    description: String,
-    input_schema: String,
-    response_schema: Option<String>,
-    input_defaults: Option<String>,
-    response_field_map: Option<String>,
-    derived: Arc<DerivedRow>,
-    at: DateTime<Utc>,
 }
 
 /// One transaction's worth of rows.
 struct Batch {
-    orgs: Vec<OrgRow>,
-    keys: Vec<KeyRow>,
+    orgs: Vec<Organization>,
+    keys: Vec<NewApiKey>,
     connections: Vec<Connection>,
-    tools: Vec<ToolRow>,
+    tools: Vec<ToolView>,
 }
 
-fn build_batch(first_org: usize, count: usize, shape: &W2Shape, docs: &SharedDocs) -> Batch {
+fn build_batch(
+    first_org: usize,
+    count: usize,
+    shape: &W2Shape,
+    docs: &SharedDocs,
+) -> anyhow::Result<Batch> {
     let base = feather_store::now();
     let mut batch = Batch {
         orgs: Vec::with_capacity(count),
@@ -347,196 +294,84 @@ fn build_batch(first_org: usize, count: usize, shape: &W2Shape, docs: &SharedDoc
     };
     for org_index in first_org..first_org + count {
         let organization_id = Uuid::now_v7();
-        batch.orgs.push(OrgRow {
+        batch.orgs.push(Organization {
             id: organization_id,
             name: format!("Background org {org_index}"),
-            at: base,
+            created_at: base,
         });
         // A key per org, so that the key lookup's index has a realistic size. The hash is
         // random: nobody can authenticate as these orgs.
         let key_id = Uuid::new_v4();
-        batch.keys.push(KeyRow {
+        batch.keys.push(NewApiKey {
             id: key_id,
             organization_id,
-            prefix: format!("fth_{}", &key_id.simple().to_string()[..8]),
-            hash: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
-            at: base,
+            name: "Background key".to_owned(),
+            key_prefix: format!("fth_{}", &key_id.simple().to_string()[..8]),
+            key_hash: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
+            scopes: Vec::new(),
+            created_at: base,
+            expires_at: None,
         });
         for index in 0..shape.connections_per_org {
             let at = base + chrono::Duration::microseconds(index as i64);
             let (connection, _) = connection_row(organization_id, index, at);
             let salt = org_index * shape.connections_per_org + index;
             let schema = schemas::input_schema(salt);
-            let input_schema = schema.to_string();
+            let input_schema = serde_json::value::to_raw_value(&schema)?;
             // The connection's tools share one input schema: one view per combination of
             // operator configuration and response schema.
-            let mut views: HashMap<(bool, bool), Arc<DerivedRow>> = HashMap::new();
+            let mut views: HashMap<(bool, bool), SharedView> = HashMap::new();
             for tool_index in 0..shape.tools_per_connection {
                 let tool = schemas::tool(tool_index, salt);
                 let configured = schemas::has_operator_config(tool_index);
                 let with_response_schema = schemas::has_response_schema(tool_index);
-                let derived = views
-                    .entry((configured, with_response_schema))
-                    .or_insert_with(|| {
-                        Arc::new(DerivedRow::derive(
-                            &schema,
-                            configured,
-                            with_response_schema,
-                        ))
-                    })
-                    .clone();
-                batch.tools.push(ToolRow {
+                let view = match views.entry((configured, with_response_schema)) {
+                    Entry::Occupied(view) => view.into_mut(),
+                    Entry::Vacant(entry) => entry.insert(SharedView::derive(
+                        &schema,
+                        &input_schema,
+                        configured,
+                        with_response_schema,
+                    )?),
+                };
+                batch.tools.push(ToolView {
                     id: Uuid::now_v7(),
                     connection_id: connection.id,
                     organization_id,
                     slug: tool_slug(&connection.nickname_slug, &tool.tool_path),
                     tool_path: tool.tool_path,
                     display_name: tool.display_name,
-                    description: tool.description,
+                    description: Some(tool.description),
                     input_schema: input_schema.clone(),
                     response_schema: with_response_schema.then(|| docs.response_schema.clone()),
+                    is_enabled: true,
                     input_defaults: configured.then(|| docs.input_defaults.clone()),
                     response_field_map: configured.then(|| docs.response_field_map.clone()),
-                    derived,
-                    at,
+                    last_seen_at: at,
+                    created_at: at,
+                    updated_at: at,
+                    default_count: view.derived.default_count,
+                    pinned_count: view.derived.pinned_count,
+                    stale_input_fields: view.derived.stale_input_fields.clone(),
+                    stale_field_paths: view.derived.stale_field_paths.clone(),
+                    merged_input_preview: view.merged_input_preview.clone(),
                 });
             }
             batch.connections.push(connection);
         }
     }
-    batch
+    Ok(batch)
 }
 
-async fn write_batch(pool: &BulkPool, batch: Batch) -> anyhow::Result<()> {
-    on_pool!(pool, |pool, json, jsonb| {
-        let mut tx = pool.begin().await?;
-        let mut insert = QueryBuilder::new("INSERT INTO organizations (id, name, created_at) ");
-        insert.push_values(&batch.orgs, |mut row, org| {
-            row.push_bind(org.id)
-                .push_bind(org.name.clone())
-                .push_bind(org.at);
-        });
-        insert.build().execute(&mut *tx).await?;
-
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO api_keys (id, organization_id, name, key_prefix, key_hash, scopes, \
-             created_at) ",
-        );
-        insert.push_values(&batch.keys, |mut row, key| {
-            row.push_bind(key.id)
-                .push_bind(key.organization_id)
-                .push_bind("Background key")
-                .push_bind(key.prefix.clone())
-                .push_bind(key.hash.clone())
-                .push_bind("[]")
-                .push_unseparated(jsonb)
-                .push_bind(key.at);
-        });
-        insert.build().execute(&mut *tx).await?;
-
-        for chunk in batch.connections.chunks(CONNECTION_ROWS_PER_STATEMENT) {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO connections (id, organization_id, integration_key, nickname, \
-                 nickname_slug, vendor, vendor_connection_id, status, status_reason, \
-                 tools_status, tools_synced_at, connected_at, last_refreshed_at, last_used_at, \
-                 metadata, created_at, updated_at) ",
-            );
-            insert.push_values(chunk, |mut row, c| {
-                row.push_bind(c.id)
-                    .push_bind(c.organization_id)
-                    .push_bind(c.integration_key.as_str())
-                    .push_bind(c.nickname.clone())
-                    .push_bind(c.nickname_slug.clone())
-                    .push_bind(c.vendor.as_str())
-                    .push_bind(c.vendor_connection_id.clone())
-                    .push_bind(c.status.as_str())
-                    .push_bind(c.status_reason.clone())
-                    .push_bind(c.tools_status.as_str())
-                    .push_bind(c.tools_synced_at)
-                    .push_bind(c.connected_at)
-                    .push_bind(c.last_refreshed_at)
-                    .push_bind(c.last_used_at)
-                    .push_bind(Value::Object(c.metadata.clone()).to_string())
-                    .push_unseparated(jsonb)
-                    .push_bind(c.created_at)
-                    .push_bind(c.updated_at);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-
-        for chunk in batch.tools.chunks(TOOL_ROWS_PER_STATEMENT) {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO connection_tools (id, connection_id, organization_id, tool_path, \
-                 slug, display_name, description, input_schema, response_schema, is_enabled, \
-                 input_defaults, response_field_map, last_seen_at, created_at, updated_at, \
-                 view_revision, default_count, pinned_count, stale_input_fields, \
-                 stale_field_paths, merged_input_preview) ",
-            );
-            insert.push_values(chunk, |mut row, t| {
-                row.push_bind(t.id)
-                    .push_bind(t.connection_id)
-                    .push_bind(t.organization_id)
-                    .push_bind(t.tool_path.clone())
-                    .push_bind(t.slug.clone())
-                    .push_bind(t.display_name.clone())
-                    .push_bind(t.description.clone())
-                    .push_bind(t.input_schema.clone())
-                    .push_unseparated(json)
-                    .push_bind(t.response_schema.clone())
-                    .push_unseparated(json)
-                    .push_bind(true)
-                    .push_bind(t.input_defaults.clone())
-                    .push_unseparated(json)
-                    .push_bind(t.response_field_map.clone())
-                    .push_unseparated(json)
-                    .push_bind(t.at)
-                    .push_bind(t.at)
-                    .push_bind(t.at)
-                    .push_bind(t.derived.revision)
-                    .push_bind(t.derived.default_count)
-                    .push_bind(t.derived.pinned_count)
-                    .push_bind(t.derived.stale_input_fields.clone())
-                    .push_unseparated(json)
-                    .push_bind(t.derived.stale_field_paths.clone())
-                    .push_unseparated(json)
-                    .push_bind(t.derived.merged_input_preview.clone())
-                    .push_unseparated(json);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        anyhow::Ok(())
-    })
-}
-
-async fn bulk_pool(target: &Target) -> anyhow::Result<BulkPool> {
-    Ok(match &target.database_url {
-        Some(url) if url.starts_with("postgres") => BulkPool::Postgres(
-            PgPoolOptions::new()
-                .max_connections(4)
-                .connect(url)
-                .await
-                .context("could not connect to PostgreSQL")?,
-        ),
-        _ => {
-            let options = match &target.database_url {
-                Some(url) => url.parse::<SqliteConnectOptions>()?,
-                None => SqliteConnectOptions::new().filename(target.sqlite_path()),
-            };
-            BulkPool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(
-                        options
-                            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                            .foreign_keys(true),
-                    )
-                    .await
-                    .context("could not open SQLite")?,
-            )
-        }
-    })
+/// Writes the batch in one transaction, through the store's bulk inserts.
+async fn write_batch(store: &Store, batch: Batch) -> anyhow::Result<()> {
+    let mut write = store.begin_write().await?;
+    write.insert_organizations(&batch.orgs).await?;
+    write.insert_api_keys(&batch.keys).await?;
+    write.insert_connections(&batch.connections).await?;
+    write.insert_tool_views(&batch.tools).await?;
+    write.commit().await?;
+    Ok(())
 }
 
 /// Bulk-loads the W2 background organizations. Returns the rows written (orgs,
@@ -545,15 +380,16 @@ pub async fn generate_w2_background(
     target: &Target,
     shape: W2Shape,
 ) -> anyhow::Result<(u64, u64, u64)> {
-    let pool = bulk_pool(target).await?;
-    let jobs = match pool {
-        BulkPool::Postgres(_) => shape.jobs.max(1),
-        BulkPool::Sqlite(_) => 1,
+    let store = target.open_store().await?;
+    let jobs = match store.backend() {
+        Backend::Postgres => shape.jobs.max(1),
+        // One writer at a time.
+        Backend::Sqlite => 1,
     };
     let docs = Arc::new(SharedDocs {
-        response_schema: schemas::response_schema().to_string(),
-        input_defaults: serde_json::to_string(&schemas::input_defaults())?,
-        response_field_map: schemas::response_field_map().to_string(),
+        response_schema: serde_json::value::to_raw_value(&schemas::response_schema())?,
+        input_defaults: serde_json::value::to_raw_value(&schemas::input_defaults())?,
+        response_field_map: serde_json::value::to_raw_value(&schemas::response_field_map())?,
     });
     let batch_orgs = shape.batch_orgs.max(1);
     let batches: Vec<(usize, usize)> = (0..shape.orgs)
@@ -568,7 +404,7 @@ pub async fn generate_w2_background(
     for _ in 0..jobs {
         let queue = Arc::clone(&queue);
         let docs = Arc::clone(&docs);
-        let pool = pool.clone();
+        let store = store.clone();
         let done = Arc::clone(&done);
         workers.push(tokio::spawn(async move {
             let mut last_report = Instant::now();
@@ -581,8 +417,8 @@ pub async fn generate_w2_background(
                 let docs = Arc::clone(&docs);
                 let batch =
                     tokio::task::spawn_blocking(move || build_batch(first, count, &shape, &docs))
-                        .await?;
-                write_batch(&pool, batch).await?;
+                        .await??;
+                write_batch(&store, batch).await?;
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if last_report.elapsed() > Duration::from_secs(5) {
                     last_report = Instant::now();
@@ -602,10 +438,8 @@ pub async fn generate_w2_background(
         "  w2: rows written in {:.1} s; analyzing",
         started.elapsed().as_secs_f64()
     );
-    on_pool!(&pool, |pool, _json, _jsonb| {
-        sqlx::query("ANALYZE").execute(pool).await?;
-        pool.close().await;
-    });
+    store.analyze().await?;
+    store.close().await;
     let orgs = shape.orgs as u64;
     let connections = orgs * shape.connections_per_org as u64;
     Ok((

@@ -13,6 +13,7 @@ use crate::tool_view::{DerivedToolView, derive_tool_view};
 /// fields (`is_enabled`, `input_defaults`, `response_field_map`) are only ever written by an
 /// operator.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Tool {
     pub id: Uuid,
     pub connection_id: Uuid,
@@ -21,10 +22,14 @@ pub struct Tool {
     pub slug: String,
     pub display_name: String,
     pub description: Option<String>,
+    #[cfg_attr(feature = "sqlx", sqlx(json))]
     pub input_schema: Value,
+    #[cfg_attr(feature = "sqlx", sqlx(json(nullable)))]
     pub response_schema: Option<Value>,
     pub is_enabled: bool,
+    #[cfg_attr(feature = "sqlx", sqlx(json(nullable)))]
     pub input_defaults: Option<InputDefaults>,
+    #[cfg_attr(feature = "sqlx", sqlx(json(nullable)))]
     pub response_field_map: Option<Value>,
     pub last_seen_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,

@@ -1,11 +1,13 @@
 //! API keys: stored as a hash and a display prefix, looked up by hash on every request.
 
 use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use feather_domain::api_key::ApiKey;
 
+use crate::write::{ROWS_PER_STATEMENT, Write, with_tx};
 use crate::{NewApiKey, Store, StoreResult, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
@@ -17,26 +19,22 @@ macro_rules! api_key_columns {
 }
 
 impl Store {
+    /// Stores a new key; returns it as reads will.
     pub async fn insert_api_key(&self, key: &NewApiKey) -> StoreResult<ApiKey> {
-        let sql = concat!(
-            "INSERT INTO api_keys (id, organization_id, name, key_prefix, key_hash, scopes, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
-            api_key_columns!()
-        );
-        let stored = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
-                .bind(key.id)
-                .bind(key.organization_id)
-                .bind(&key.name)
-                .bind(&key.key_prefix)
-                .bind(&key.key_hash)
-                .bind(Json(&key.scopes))
-                .bind(key.created_at)
-                .bind(key.expires_at)
-                .fetch_one(pool)
-                .await
-        })?;
-        Ok(stored)
+        let mut write = self.begin_write().await?;
+        write.insert_api_keys(std::slice::from_ref(key)).await?;
+        write.commit().await?;
+        Ok(ApiKey {
+            id: key.id,
+            organization_id: key.organization_id,
+            name: key.name.clone(),
+            key_prefix: key.key_prefix.clone(),
+            scopes: key.scopes.clone(),
+            created_at: key.created_at,
+            last_used_at: None,
+            expires_at: key.expires_at,
+            revoked_at: None,
+        })
     }
 
     /// The organization's keys, revoked ones included, oldest first.
@@ -103,6 +101,32 @@ impl Store {
                 .await
                 .map(|done| done.rows_affected())
         })?;
+        Ok(())
+    }
+}
+
+impl Write {
+    /// Inserts the keys exactly as given, many rows per statement.
+    pub async fn insert_api_keys(&mut self, keys: &[NewApiKey]) -> StoreResult<()> {
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            with_tx!(self, |connection| {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO api_keys (id, organization_id, name, key_prefix, key_hash, \
+                     scopes, created_at, expires_at) ",
+                );
+                insert.push_values(chunk, |mut row, key| {
+                    row.push_bind(key.id)
+                        .push_bind(key.organization_id)
+                        .push_bind(&key.name)
+                        .push_bind(&key.key_prefix)
+                        .push_bind(&key.key_hash)
+                        .push_bind(Json(&key.scopes))
+                        .push_bind(key.created_at)
+                        .push_bind(key.expires_at);
+                });
+                insert.build().execute(connection).await.map(drop)
+            })?;
+        }
         Ok(())
     }
 }

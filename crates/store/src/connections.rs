@@ -1,13 +1,14 @@
 //! Connections.
 
 use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use feather_domain::connection::Connection;
 use feather_domain::integration::{ConnectionStatus, ToolsStatus};
 
-use crate::write::{Write, with_tx};
+use crate::write::{ROWS_PER_STATEMENT, Write, with_tx};
 use crate::{Pool, Store, StoreResult, SyncFailure, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
@@ -62,35 +63,41 @@ impl Write {
     /// Inserts the connection exactly as given. A taken `nickname_slug` fails with
     /// [`StoreError::UniqueViolation`](crate::StoreError::UniqueViolation).
     pub async fn insert_connection(&mut self, connection: &Connection) -> StoreResult<()> {
-        let sql = concat!(
-            "INSERT INTO connections (",
-            connection_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17)"
-        );
-        with_tx!(self, |tx| {
-            sqlx::query(sql)
-                .bind(connection.id)
-                .bind(connection.organization_id)
-                .bind(connection.integration_key.as_str())
-                .bind(&connection.nickname)
-                .bind(&connection.nickname_slug)
-                .bind(connection.vendor.as_str())
-                .bind(&connection.vendor_connection_id)
-                .bind(connection.status.as_str())
-                .bind(&connection.status_reason)
-                .bind(connection.tools_status.as_str())
-                .bind(connection.tools_synced_at)
-                .bind(connection.connected_at)
-                .bind(connection.last_refreshed_at)
-                .bind(connection.last_used_at)
-                .bind(Json(&connection.metadata))
-                .bind(connection.created_at)
-                .bind(connection.updated_at)
-                .execute(tx)
-                .await
-                .map(drop)
-        })?;
+        self.insert_connections(std::slice::from_ref(connection))
+            .await
+    }
+
+    /// Inserts the connections exactly as given, many rows per statement (a bulk load).
+    pub async fn insert_connections(&mut self, connections: &[Connection]) -> StoreResult<()> {
+        for chunk in connections.chunks(ROWS_PER_STATEMENT) {
+            with_tx!(self, |tx| {
+                let mut insert = QueryBuilder::new(concat!(
+                    "INSERT INTO connections (",
+                    connection_columns!(),
+                    ") "
+                ));
+                insert.push_values(chunk, |mut row, connection| {
+                    row.push_bind(connection.id)
+                        .push_bind(connection.organization_id)
+                        .push_bind(connection.integration_key.as_str())
+                        .push_bind(&connection.nickname)
+                        .push_bind(&connection.nickname_slug)
+                        .push_bind(connection.vendor.as_str())
+                        .push_bind(&connection.vendor_connection_id)
+                        .push_bind(connection.status.as_str())
+                        .push_bind(&connection.status_reason)
+                        .push_bind(connection.tools_status.as_str())
+                        .push_bind(connection.tools_synced_at)
+                        .push_bind(connection.connected_at)
+                        .push_bind(connection.last_refreshed_at)
+                        .push_bind(connection.last_used_at)
+                        .push_bind(Json(&connection.metadata))
+                        .push_bind(connection.created_at)
+                        .push_bind(connection.updated_at);
+                });
+                insert.build().execute(tx).await.map(drop)
+            })?;
+        }
         Ok(())
     }
 

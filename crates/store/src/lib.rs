@@ -196,6 +196,15 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics, as after a bulk load.
+    pub async fn analyze(&self) -> StoreResult<()> {
+        with_pool!(self, |pool| sqlx::query("ANALYZE")
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
     /// Closes every pooled connection; pending queries finish first.
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)

@@ -1,9 +1,11 @@
 //! Organizations.
 
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use feather_domain::organization::Organization;
 
+use crate::write::{ROWS_PER_STATEMENT, Write, with_tx};
 use crate::{Store, StoreResult, with_pool};
 
 /// The listing's freshness check: a primary-key read.
@@ -11,16 +13,11 @@ pub(crate) const LISTING_VERSION: &str = "SELECT listing_version FROM organizati
 
 impl Store {
     pub async fn insert_organization(&self, organization: &Organization) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-                .bind(organization.id)
-                .bind(&organization.name)
-                .bind(organization.created_at)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        Ok(())
+        let mut write = self.begin_write().await?;
+        write
+            .insert_organizations(std::slice::from_ref(organization))
+            .await?;
+        write.commit().await
     }
 
     /// Every organization, oldest first (an operator's overview; there are few).
@@ -63,5 +60,27 @@ impl Store {
                 .await
         })?;
         Ok(exists)
+    }
+}
+
+impl Write {
+    /// Inserts the organizations exactly as given, many rows per statement.
+    pub async fn insert_organizations(
+        &mut self,
+        organizations: &[Organization],
+    ) -> StoreResult<()> {
+        for chunk in organizations.chunks(ROWS_PER_STATEMENT) {
+            with_tx!(self, |connection| {
+                let mut insert =
+                    QueryBuilder::new("INSERT INTO organizations (id, name, created_at) ");
+                insert.push_values(chunk, |mut row, organization| {
+                    row.push_bind(organization.id)
+                        .push_bind(&organization.name)
+                        .push_bind(organization.created_at);
+                });
+                insert.build().execute(connection).await.map(drop)
+            })?;
+        }
+        Ok(())
     }
 }

@@ -8,6 +8,10 @@ use uuid::Uuid;
 
 use crate::{Backend, Pool, Store, StoreResult};
 
+/// Rows per multi-row `INSERT` of a bulk write: at 21 binds a row (a tool's), well under
+/// both engines' limits (65,535 on PostgreSQL, 32,766 on SQLite).
+pub(crate) const ROWS_PER_STATEMENT: usize = 1_000;
+
 /// One open write transaction, on either backend.
 #[derive(Debug)]
 pub struct Write {

@@ -2,9 +2,9 @@
 //! upserts. Reads for the API are in `views`.
 
 use chrono::{DateTime, Utc};
-use feather_domain::input_config::InputDefaults;
 use feather_domain::patch::Patch;
-use feather_domain::tool_view::DerivedToolView;
+use feather_domain::tool_view::{DERIVATION_REVISION, DerivedToolView};
+use sqlx::QueryBuilder;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
@@ -12,10 +12,8 @@ use uuid::Uuid;
 use crate::document::Document;
 use feather_domain::tool::{Tool, ToolView};
 
-use crate::write::{Write, with_tx};
-use crate::{
-    Backend, CatalogTool, Store, StoreError, StoreResult, ToolConfigPatch, listing_write, with_pool,
-};
+use crate::write::{ROWS_PER_STATEMENT, Write, with_tx};
+use crate::{Backend, CatalogTool, Store, StoreResult, ToolConfigPatch, listing_write, with_pool};
 
 /// The column list of every query of this module, as a literal for `concat!`.
 macro_rules! tool_columns {
@@ -24,57 +22,6 @@ macro_rules! tool_columns {
                        description, input_schema, response_schema, is_enabled, input_defaults, \
                        response_field_map, last_seen_at, created_at, updated_at"
     };
-}
-
-/// A tool row as the database returns it, before its documents are typed.
-#[derive(sqlx::FromRow)]
-struct ToolRow {
-    id: Uuid,
-    connection_id: Uuid,
-    organization_id: Uuid,
-    tool_path: String,
-    slug: String,
-    display_name: String,
-    description: Option<String>,
-    input_schema: Document,
-    response_schema: Option<Document>,
-    is_enabled: bool,
-    input_defaults: Option<Document>,
-    response_field_map: Option<Document>,
-    last_seen_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl TryFrom<ToolRow> for Tool {
-    type Error = StoreError;
-
-    fn try_from(row: ToolRow) -> Result<Tool, StoreError> {
-        let input_defaults = row
-            .input_defaults
-            .map(|Document(value)| serde_json::from_value::<InputDefaults>(value))
-            .transpose()
-            .map_err(|error| {
-                StoreError::Corrupt(format!("input_defaults of tool {}: {error}", row.id))
-            })?;
-        Ok(Tool {
-            id: row.id,
-            connection_id: row.connection_id,
-            organization_id: row.organization_id,
-            tool_path: row.tool_path,
-            slug: row.slug,
-            display_name: row.display_name,
-            description: row.description,
-            input_schema: row.input_schema.0,
-            response_schema: row.response_schema.map(|document| document.0),
-            is_enabled: row.is_enabled,
-            input_defaults,
-            response_field_map: row.response_field_map.map(|document| document.0),
-            last_seen_at: row.last_seen_at,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
 }
 
 /// The rest of a query for one connection's tools, in `tool_path` order.
@@ -110,10 +57,6 @@ mod views;
 pub(crate) use views::LIST_ORGANIZATION_TOOLS;
 use views::{DerivedColumns, ToolViewRow, bind_derived_columns, tool_view_columns};
 
-fn into_tools(rows: Vec<ToolRow>) -> StoreResult<Vec<Tool>> {
-    rows.into_iter().map(Tool::try_from).collect()
-}
-
 impl Store {
     /// The connection's tools in `tool_path` order.
     pub async fn list_connection_tools(
@@ -122,10 +65,8 @@ impl Store {
         connection_id: Uuid,
     ) -> StoreResult<Vec<Tool>> {
         let sql = concat!("SELECT ", tool_columns!(), connection_tools_clause!());
-        let rows: Vec<ToolRow> = self
-            .fetch_connection_tools(sql, organization_id, connection_id)
-            .await?;
-        into_tools(rows)
+        self.fetch_connection_tools(sql, organization_id, connection_id)
+            .await
     }
 
     pub async fn get_tool(
@@ -135,10 +76,8 @@ impl Store {
         tool_id: Uuid,
     ) -> StoreResult<Option<Tool>> {
         let sql = concat!("SELECT ", tool_columns!(), one_tool_clause!());
-        let row: Option<ToolRow> = self
-            .fetch_one_tool(sql, organization_id, connection_id, tool_id)
-            .await?;
-        row.map(Tool::try_from).transpose()
+        self.fetch_one_tool(sql, organization_id, connection_id, tool_id)
+            .await
     }
 
     /// The rows `sql` (ending in `connection_tools_clause!`) selects.
@@ -188,7 +127,7 @@ impl Store {
             " FROM connection_tools \
              WHERE organization_id = $1 AND connection_id = $2 AND slug = $3"
         );
-        let row: Option<ToolRow> = with_pool!(self, |pool| {
+        let tool = with_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(organization_id)
                 .bind(connection_id)
@@ -196,7 +135,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await
         })?;
-        row.map(Tool::try_from).transpose()
+        Ok(tool)
     }
 
     /// Enables or disables every tool of the connection; tools already in that state keep
@@ -233,14 +172,14 @@ impl Write {
         connection_id: Uuid,
     ) -> StoreResult<Vec<Tool>> {
         let sql = concat!("SELECT ", tool_columns!(), connection_tools_clause!());
-        let rows: Vec<ToolRow> = with_tx!(self, |connection| {
+        let tools = with_tx!(self, |connection| {
             sqlx::query_as(sql)
                 .bind(organization_id)
                 .bind(connection_id)
                 .fetch_all(connection)
                 .await
         })?;
-        into_tools(rows)
+        Ok(tools)
     }
 
     /// Writes the operator-owned fields the patch sets, and only those; returns the tool
@@ -276,7 +215,7 @@ impl Write {
              RETURNING ",
             tool_columns!()
         );
-        let row: Option<ToolRow> = with_tx!(self, |connection| {
+        let tool = with_tx!(self, |connection| {
             sqlx::query_as(sql)
                 .bind(organization_id)
                 .bind(connection_id)
@@ -290,7 +229,7 @@ impl Write {
                 .fetch_optional(connection)
                 .await
         })?;
-        row.map(Tool::try_from).transpose()
+        Ok(tool)
     }
 
     /// Stores the tool's view as derived from its documents; returns the tool as the API
@@ -417,6 +356,53 @@ impl Write {
                 .await
                 .map(drop)
         })?;
+        Ok(())
+    }
+}
+
+impl Write {
+    /// Inserts the tools exactly as given, with their views (as the current rules derive
+    /// them), many rows per statement: a bulk load of rows a sync and an operator would
+    /// have written.
+    pub async fn insert_tool_views(&mut self, tools: &[ToolView]) -> StoreResult<()> {
+        let count = |count: usize| i32::try_from(count).unwrap_or(i32::MAX);
+        for chunk in tools.chunks(ROWS_PER_STATEMENT) {
+            with_tx!(self, |connection| {
+                let mut insert = QueryBuilder::new(concat!(
+                    "INSERT INTO connection_tools (",
+                    tool_view_columns!(),
+                    ") "
+                ));
+                insert.push_values(chunk, |mut row, tool| {
+                    let preview = &tool.merged_input_preview;
+                    row.push_bind(tool.id)
+                        .push_bind(tool.connection_id)
+                        .push_bind(tool.organization_id)
+                        .push_bind(&tool.tool_path)
+                        .push_bind(&tool.slug)
+                        .push_bind(&tool.display_name)
+                        .push_bind(&tool.description)
+                        .push_bind(Document(&tool.input_schema))
+                        .push_bind(tool.response_schema.as_ref().map(Document))
+                        .push_bind(tool.is_enabled)
+                        .push_bind(tool.input_defaults.as_ref().map(Document))
+                        .push_bind(tool.response_field_map.as_ref().map(Document))
+                        .push_bind(tool.last_seen_at)
+                        .push_bind(tool.created_at)
+                        .push_bind(tool.updated_at)
+                        .push_bind(DERIVATION_REVISION)
+                        .push_bind(count(tool.default_count))
+                        .push_bind(count(tool.pinned_count))
+                        .push_bind(Document(&tool.stale_input_fields))
+                        .push_bind(Document(&tool.stale_field_paths))
+                        // NULL: the preview is the input schema itself.
+                        .push_bind(
+                            (preview.get() != tool.input_schema.get()).then_some(Document(preview)),
+                        );
+                });
+                insert.build().execute(connection).await.map(drop)
+            })?;
+        }
         Ok(())
     }
 }
