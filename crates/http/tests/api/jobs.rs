@@ -6,26 +6,21 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use feather_demo_mcp::{DemoServer, TOOL_NAMES};
-use feather_service::{JobRunner, JobSettings};
+use feather_service::JobSettings;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{FakeMcp, TestApp, Upstream, mcp_connection, short_mcp_limits, with_fields};
+use crate::support::{
+    FakeMcp, RunningJobs, TestApp, Upstream, mcp_connection, short_mcp_limits, with_fields,
+};
 
 /// A runner with a short lease, so that a dead worker's claim expires within the test.
-fn quick_runner(app: &TestApp) -> (CancellationToken, tokio::task::JoinHandle<()>) {
-    let stop = CancellationToken::new();
-    let runner = JobRunner::new(
-        app.service.clone(),
-        JobSettings {
-            workers: 2,
-            poll_interval: Duration::from_millis(100),
-            lease: Duration::from_secs(1),
-            ..JobSettings::default()
-        },
-    );
-    let handle = tokio::spawn(runner.run(stop.child_token()));
-    (stop, handle)
+fn quick_runner(app: &TestApp) -> RunningJobs {
+    app.start_job_runner_with(JobSettings {
+        workers: 2,
+        poll_interval: Duration::from_millis(100),
+        lease: Duration::from_secs(1),
+        ..JobSettings::default()
+    })
 }
 
 async fn connect_demo(app: &TestApp, server: &DemoServer) -> String {
@@ -76,7 +71,7 @@ async fn a_new_connections_tools_appear_once_the_runner_has_synced_it() {
     let server = DemoServer::start("127.0.0.1:0".parse().expect("address"))
         .await
         .expect("demo server");
-    let (stop, runner) = quick_runner(&app);
+    let runner = quick_runner(&app);
 
     let connection_id = connect_demo(&app, &server).await;
     let synced = when_tools_status(&app, &connection_id, "synced").await;
@@ -85,8 +80,7 @@ async fn a_new_connections_tools_appear_once_the_runner_has_synced_it() {
     expected.sort();
     assert_eq!(tool_paths(&synced), expected);
     assert!(synced["tools_synced_at"].is_string());
-    stop.cancel();
-    runner.await.expect("runner");
+    runner.stop().await;
     server.shutdown().await;
 }
 
@@ -108,7 +102,7 @@ async fn a_sync_claimed_by_a_worker_that_died_is_finished_by_another_runner() {
         .expect("the queued sync");
     assert_eq!(claimed.connection_id.to_string(), connection_id);
 
-    let (stop, runner) = quick_runner(&app);
+    let runner = quick_runner(&app);
     let synced = when_tools_status(&app, &connection_id, "synced").await;
     assert_eq!(tool_paths(&synced).len(), TOOL_NAMES.len());
     assert!(
@@ -118,8 +112,7 @@ async fn a_sync_claimed_by_a_worker_that_died_is_finished_by_another_runner() {
             .expect("jobs")
             .is_empty()
     );
-    stop.cancel();
-    runner.await.expect("runner");
+    runner.stop().await;
     server.shutdown().await;
 }
 
@@ -154,12 +147,11 @@ async fn stopping_the_runner_puts_a_running_sync_back_in_the_queue() {
         .parse()
         .expect("uuid");
 
-    let (stop, runner) = quick_runner(&app);
+    let runner = quick_runner(&app);
     let store = app.service.store();
     // A worker holds the sync (it hangs on the upstream) before the runner is stopped.
     when_tools_status(&app, &connection_id.to_string(), "syncing").await;
-    stop.cancel();
-    runner.await.expect("runner");
+    runner.stop().await;
 
     let waiting = store.pending_jobs(connection_id).await.expect("jobs");
     assert_eq!(waiting.len(), 1, "the sync is queued again");
@@ -205,7 +197,7 @@ async fn one_organizations_hanging_servers_do_not_hold_up_another_organizations_
         created["connection_id"].as_str().expect("id")
     );
 
-    let (stop, runner) = quick_runner(&app);
+    let runner = quick_runner(&app);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let shown = app
@@ -234,8 +226,7 @@ async fn one_organizations_hanging_servers_do_not_hold_up_another_organizations_
         never_started >= 4,
         "{never_started} of the owner's 6 syncs not started"
     );
-    stop.cancel();
-    runner.await.expect("runner");
+    runner.stop().await;
     hanging.stop().await;
     working.stop().await;
 }

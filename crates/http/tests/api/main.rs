@@ -1,5 +1,6 @@
 //! The HTTP API, end to end: the real router over a fresh store per test, called in
-//! process. One module per resource; the shared `TestApp` and fixtures are in `support`.
+//! process. One module per resource; the shared `TestApp` and fixtures are in
+//! `feather_test_support`.
 
 mod api_keys;
 mod auth;
@@ -17,8 +18,9 @@ mod jobs;
 mod openapi;
 mod overload;
 mod rate_limits;
-mod support;
 mod sync;
 mod tools;
 mod unstorable;
 mod vendor_seam;
+
+use feather_test_support as support;

@@ -1,167 +1,49 @@
-//! `InteropApp`: the real router over a fresh SQLite store, with the real vendor adapters
-//! (allowed to reach 127.0.0.1/32 only) and a job runner doing the tool syncs, as `serve`
-//! does. Requests go through the router in process (tower `oneshot`).
+//! `InteropApp`: the API suite's `TestApp` (the real router over a fresh SQLite store, with
+//! the real vendor adapters allowed to reach 127.0.0.1/32 only) with the job runner doing
+//! the tool syncs, as `serve` does, and the requests the interop suites make as its owner.
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{Method, Request, StatusCode};
-use feather_service::{JobRunner, JobSettings, SecretBox, Service};
-use feather_store::testing::TestDatabase;
-use feather_vendors::McpLimits;
-use feather_vendors::guard::UpstreamPolicy;
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
+use feather_test_support::{RunningJobs, TestApp, TestResponse};
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep};
-use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 use uuid::Uuid;
 
-pub const LISTING: &str = "/v1/integrations/connections";
+pub use feather_test_support::{LISTING, timestamp};
 
 /// How long a tool sync may take before the test gives up on it.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The application under test, one organization, and its job workers.
+/// The application under test, acting as its owner organization, and its job workers.
 #[derive(Debug)]
 pub struct InteropApp {
-    router: Router,
-    key: String,
-    shutdown: CancellationToken,
-    workers: Option<JoinHandle<()>>,
-    _database: TestDatabase,
-}
-
-/// A response, read whole, its body as JSON (`Null` when empty).
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: Value,
-}
-
-impl Answer {
-    /// Asserts the status and returns the body.
-    #[track_caller]
-    pub fn expect(self, status: StatusCode) -> Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {:#}",
-            self.body
-        );
-        self.body
-    }
-
-    /// Asserts an `ErrorResponse` with this status and code.
-    #[track_caller]
-    pub fn expect_error(self, status: StatusCode, code: &str) -> Value {
-        let body = self.expect(status);
-        assert_eq!(body["error"], code, "wrong error: {body:#}");
-        assert!(
-            body["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "an error without a message: {body:#}"
-        );
-        body
-    }
+    app: TestApp,
+    _jobs: RunningJobs,
 }
 
 impl InteropApp {
     pub async fn new() -> InteropApp {
-        let database = TestDatabase::sqlite().await;
-        let policy = UpstreamPolicy::with_allow_list("127.0.0.1/32").expect("allow list");
-        let upstreams =
-            feather_vendors::upstreams(&policy, McpLimits::default()).expect("MCP client");
-        let service = Service::new(
-            database.store.clone(),
-            SecretBox::new(SecretBox::generate_key()),
-            upstreams,
-        );
-        let (_, key) = service
-            .create_organization("Interop Inc")
-            .await
-            .expect("create an organization");
-        let shutdown = CancellationToken::new();
-        let runner = JobRunner::new(
-            service.clone(),
-            JobSettings {
-                workers: 1,
-                poll_interval: Duration::from_millis(100),
-                max_attempts: 1,
-                first_retry_delay: Duration::from_millis(100),
-                ..JobSettings::default()
-            },
-        );
-        let workers = tokio::spawn(runner.run(shutdown.clone()));
-        InteropApp {
-            // Each suite calls tools faster than the upstream budget allows a client.
-            router: feather_http::app_with(
-                service,
-                feather_http::AppOptions {
-                    rate_limits: feather_http::RateLimits::UNLIMITED,
-                    ..feather_http::AppOptions::default()
-                },
-            ),
-            key: key.plain_text_key,
-            shutdown,
-            workers: Some(workers),
-            _database: database,
-        }
+        let app = TestApp::new().await;
+        let jobs = app.start_job_runner();
+        InteropApp { app, _jobs: jobs }
     }
 
-    /// Sends a request as the organization's key.
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("x-api-key", &self.key);
-        let body = match body {
-            None => Body::empty(),
-            Some(json) => {
-                let bytes = serde_json::to_vec(&json).expect("serialize the body");
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .header(CONTENT_LENGTH, bytes.len());
-                Body::from(bytes)
-            }
-        };
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(body).expect("a well-formed request"))
-            .await
-            .expect("the router is infallible");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("read the body")
-            .to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-                panic!(
-                    "a {status} answer that is not JSON ({error}): {}",
-                    String::from_utf8_lossy(&bytes)
-                )
-            })
-        };
-        Answer { status, body }
+    /// Sends a bodyless request as the organization's key.
+    pub async fn send(&self, method: Method, path: &str) -> TestResponse {
+        self.app.as_owner().send(method, path, None).await
     }
 
-    pub async fn get(&self, path: &str) -> Answer {
-        self.send(Method::GET, path, None).await
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.app.get(path).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.send(Method::POST, path, Some(body)).await
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.app.post_json(path, body).await
     }
 
-    pub async fn patch(&self, path: &str, body: Value) -> Answer {
-        self.send(Method::PATCH, path, Some(body)).await
+    pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
+        self.app.patch_json(path, body).await
     }
 
     /// `POST /v1/integrations/connections/custom-mcp` without credentials; the new
@@ -218,7 +100,7 @@ impl InteropApp {
     }
 
     /// `POST …/{id}/test-mcp-call`.
-    pub async fn call(&self, id: Uuid, slug: &str, input: Value) -> Answer {
+    pub async fn call(&self, id: Uuid, slug: &str, input: Value) -> TestResponse {
         self.post(
             &format!("{LISTING}/{id}/test-mcp-call"),
             json!({"slug": slug, "input": input}),
@@ -232,15 +114,6 @@ impl InteropApp {
         self.patch(&format!("{LISTING}/{id}/tools/{tool_id}"), patch)
             .await
             .expect(StatusCode::OK)
-    }
-}
-
-impl Drop for InteropApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(workers) = self.workers.take() {
-            workers.abort();
-        }
     }
 }
 
@@ -261,15 +134,4 @@ pub fn tool_paths(connection: &Value) -> Vec<String> {
         .iter()
         .map(|tool| tool["tool_path"].as_str().expect("a tool_path").to_owned())
         .collect()
-}
-
-/// An RFC 3339 timestamp of the API.
-#[track_caller]
-pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a timestamp: {value}"));
-    chrono::DateTime::parse_from_rfc3339(text)
-        .unwrap_or_else(|error| panic!("not RFC 3339 ({error}): {text}"))
-        .to_utc()
 }

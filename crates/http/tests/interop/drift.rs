@@ -141,7 +141,7 @@ async fn drift(interop: &Interop, server_transport: &str, path: &str, transport:
         .await;
     let before = app.connection(id).await["tools_synced_at"].clone();
     let refreshed = app
-        .send(Method::POST, &format!("{LISTING}/{id}/refresh-tools"), None)
+        .send(Method::POST, &format!("{LISTING}/{id}/refresh-tools"))
         .await
         .expect(StatusCode::ACCEPTED);
     assert_eq!(refreshed["id"], id.to_string());
@@ -288,7 +288,7 @@ async fn drift(interop: &Interop, server_transport: &str, path: &str, transport:
         .drift("v1", server_transport, PAGE_SIZE, Some(port))
         .await;
     let before = app.connection(id).await["tools_synced_at"].clone();
-    app.send(Method::POST, &format!("{LISTING}/{id}/refresh-tools"), None)
+    app.send(Method::POST, &format!("{LISTING}/{id}/refresh-tools"))
         .await
         .expect(StatusCode::ACCEPTED);
     app.synced(id, &before).await;

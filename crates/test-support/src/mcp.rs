@@ -8,10 +8,10 @@ use feather_service::{JobRunner, JobSettings, SyncOutcome};
 use feather_vendors::McpLimits;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use uuid::Uuid;
 
-use super::*;
+use crate::*;
 
 pub const CUSTOM_MCP: &str = "/v1/integrations/connections/custom-mcp";
 
@@ -109,17 +109,22 @@ impl TestApp {
 
     /// Starts the real job runner over this app's service, polling often.
     pub fn start_job_runner(&self) -> RunningJobs {
-        let runner = JobRunner::new(
-            self.service.clone(),
-            JobSettings {
-                poll_interval: Duration::from_millis(50),
-                first_retry_delay: Duration::from_millis(100),
-                ..JobSettings::default()
-            },
-        );
+        self.start_job_runner_with(JobSettings {
+            poll_interval: Duration::from_millis(50),
+            first_retry_delay: Duration::from_millis(100),
+            ..JobSettings::default()
+        })
+    }
+
+    /// Starts the real job runner over this app's service, working as `settings` say.
+    pub fn start_job_runner_with(&self, settings: JobSettings) -> RunningJobs {
+        let runner = JobRunner::new(self.service.clone(), settings);
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(runner.run(shutdown.clone()));
-        RunningJobs { shutdown, task }
+        RunningJobs {
+            shutdown: shutdown.drop_guard(),
+            task,
+        }
     }
 
     /// Polls the owner's connection until `done` holds of it (at most [`PATIENCE`]) and
@@ -215,18 +220,20 @@ impl Seeded {
     }
 }
 
-/// The real job runner, running in the background until [`RunningJobs::stop`].
+/// The real job runner, running in the background until [`RunningJobs::stop`] or until
+/// dropped (which cancels it without waiting).
 #[derive(Debug)]
 pub struct RunningJobs {
-    shutdown: CancellationToken,
+    shutdown: DropGuard,
     task: JoinHandle<()>,
 }
 
 impl RunningJobs {
     /// Cancels the runner and waits for its workers to end.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        tokio::time::timeout(PATIENCE, self.task)
+        let RunningJobs { shutdown, task } = self;
+        drop(shutdown);
+        tokio::time::timeout(PATIENCE, task)
             .await
             .expect("the job runner stops in time")
             .expect("the job runner does not panic");

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use super::*;
+use crate::*;
 
 /// The real vendor adapters, allowed to reach servers on this machine's loopback address
 /// only, with the MCP client bounded by `limits`.
@@ -418,7 +418,7 @@ impl TestApp {
         self.seeded(org, connection_id).await
     }
 
-    pub(super) async fn seeded(&self, org: &Org, connection_id: Uuid) -> Seeded {
+    pub(crate) async fn seeded(&self, org: &Org, connection_id: Uuid) -> Seeded {
         let view = self
             .service
             .get_connection(org.id, connection_id)

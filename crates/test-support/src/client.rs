@@ -5,7 +5,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 
-use super::*;
+use crate::*;
 
 /// How a request authenticates.
 #[derive(Debug, Clone)]
@@ -22,8 +22,8 @@ pub enum Auth {
 /// Sends requests with one identity.
 #[derive(Debug)]
 pub struct Client<'a> {
-    pub(super) app: &'a TestApp,
-    pub(super) auth: Auth,
+    pub(crate) app: &'a TestApp,
+    pub(crate) auth: Auth,
 }
 
 /// A response, read whole.
