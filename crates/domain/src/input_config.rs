@@ -175,23 +175,10 @@ pub fn input_config_view(
     let empty = InputDefaults::new();
     let defaults = defaults.unwrap_or(&empty);
     let count = |kind| defaults.values().filter(|c| c.r#type == kind).count();
+    let (applicable, stale) = applicable_entries(input_schema, defaults);
     let mut preview = input_schema.clone();
-    let mut stale = Vec::new();
-    if !defaults.is_empty() {
-        // One root compile per call; each configured property is compiled against it.
-        let schemas = PropertySchemas::new(input_schema).ok();
-        for (field, config) in defaults {
-            let valid = schemas
-                .as_ref()
-                .and_then(|schemas| schemas.compile(field).ok().flatten())
-                .is_some_and(|property| property.is_valid(&config.value));
-            if valid {
-                inject_default(&mut preview, field, &config.value);
-            } else {
-                stale.push(field.clone());
-            }
-        }
-        stale.sort();
+    for (field, config) in applicable {
+        inject_default(&mut preview, field, &config.value);
     }
     InputConfigView {
         default_count: count(InputArgType::Default),
@@ -199,6 +186,35 @@ pub fn input_config_view(
         stale_input_fields: stale,
         merged_input_preview: preview,
     }
+}
+
+/// The configured entries that still apply to `input_schema` (the field is a top-level
+/// property whose subschema accepts the value), in configuration order, and the sorted
+/// names of the stale rest: every configured field when the schema no longer compiles.
+pub(crate) fn applicable_entries<'a>(
+    input_schema: &Value,
+    defaults: &'a InputDefaults,
+) -> (Vec<(&'a str, &'a InputArgConfig)>, Vec<String>) {
+    let mut applicable = Vec::new();
+    let mut stale = Vec::new();
+    if defaults.is_empty() {
+        return (applicable, stale);
+    }
+    // One root compile per call; each configured property is compiled against it.
+    let schemas = PropertySchemas::new(input_schema).ok();
+    for (field, config) in defaults {
+        let valid = schemas
+            .as_ref()
+            .and_then(|schemas| schemas.compile(field).ok().flatten())
+            .is_some_and(|property| property.is_valid(&config.value));
+        if valid {
+            applicable.push((field.as_str(), config));
+        } else {
+            stale.push(field.clone());
+        }
+    }
+    stale.sort();
+    (applicable, stale)
 }
 
 /// Checks the shape of one entry, recording every problem; `Some` only when the shape is right.
@@ -256,7 +272,7 @@ fn reasons(violations: &[SchemaViolation]) -> String {
 }
 
 /// Sets `value` as the `default` of property `field` in `schema`, if that property exists.
-fn inject_default(schema: &mut Value, field: &str, value: &Value) {
+pub(crate) fn inject_default(schema: &mut Value, field: &str, value: &Value) {
     let Some(property) = schema
         .get_mut("properties")
         .and_then(|properties| properties.get_mut(field))

@@ -1,6 +1,7 @@
 //! The domain rules of feather-integrations (DESIGN.md §3), as plain functions over plain
 //! types. Nothing here does I/O: no database, no HTTP, no async runtime.
 
+pub mod agent_schema;
 pub mod api_key;
 pub mod catalog;
 pub mod connection;
