@@ -127,7 +127,7 @@ impl TestApp {
         }
     }
 
-    /// Polls the owner's connection until `done` holds of it (at most [`PATIENCE`]) and
+    /// Polls the owner's connection until `done` holds of it (for at most `PATIENCE`) and
     /// returns it; fails the test with the last state seen otherwise.
     pub async fn wait_for(
         &self,
