@@ -18,9 +18,9 @@ impl Service {
     /// after checking it whole: a catalog that fails a check changes no tool. In one
     /// transaction, every tool is upserted by `tool_path` with its view derived from the
     /// operator's configuration, tools absent from `upstream` are kept as they are, and the
-    /// connection is marked synced. New tools get slugs unique within the connection,
-    /// assigned in `tool_path` order so the result does not depend on the upstream's
-    /// listing order.
+    /// connection is marked synced. New tools get slugs unique within the organization
+    /// (the first free suffix when another connection's tool has it), assigned in
+    /// `tool_path` order so the result does not depend on the upstream's listing order.
     pub async fn record_catalog(
         &self,
         organization_id: Uuid,
@@ -48,7 +48,13 @@ impl Service {
             .iter()
             .map(|tool| (tool.tool_path.as_str(), tool))
             .collect();
-        let mut taken: HashSet<String> = existing.values().map(|tool| tool.slug.clone()).collect();
+        // Slugs are unique in the organization, and every slug made for this connection
+        // starts with its nickname slug and `_`.
+        let mut taken: HashSet<String> = write
+            .tool_slugs_starting_with(organization_id, &format!("{}_", connection.nickname_slug))
+            .await?
+            .into_iter()
+            .collect();
         for tool in upstream {
             let known = existing.get(tool.name.as_str());
             let slug = match known {

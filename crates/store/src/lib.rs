@@ -151,6 +151,13 @@ impl Store {
     /// Applies every migration not yet applied. Migrations are append-only, one folder per
     /// backend.
     pub async fn migrate(&self) -> StoreResult<()> {
+        let settled = self.settle_slugs_before_they_must_be_unique().await?;
+        if settled > 0 {
+            tracing::info!(
+                tools = settled,
+                "tool slugs are now unique in each organization: renamed the later of each pair"
+            );
+        }
         match &self.pool {
             Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,

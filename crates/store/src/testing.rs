@@ -230,6 +230,15 @@ impl Store {
         Ok(tool)
     }
 
+    /// Makes the store look as if migration 0008 (tool slugs unique in an organization)
+    /// had not run yet, so that rows may share a slug again, as they could before it.
+    pub async fn pretend_tool_slugs_unique_per_connection_only(&self) -> crate::StoreResult<()> {
+        self.execute_admin("DROP INDEX connection_tools_slug_in_organization")
+            .await?;
+        self.execute_admin("DELETE FROM _sqlx_migrations WHERE version = 8")
+            .await
+    }
+
     /// Marks every tool's derived view as derived by no rules, as rows written before the
     /// migration that added the views (or by older rules) are.
     pub async fn forget_derived_views(&self) -> crate::StoreResult<()> {

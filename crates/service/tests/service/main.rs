@@ -5,5 +5,6 @@
 #[macro_use]
 extern crate feather_store;
 
+mod catalog;
 mod connections;
 mod tool_views;

@@ -50,7 +50,8 @@ impl<R> QueriedRow for R where
 {
 }
 
-// Declared after the macros above, which it uses.
+// Declared after the macros above, which they use.
+mod slugs;
 mod views;
 
 #[cfg(feature = "testing")]
@@ -180,6 +181,26 @@ impl Write {
                 .await
         })?;
         Ok(tools)
+    }
+
+    /// The slugs of the organization's tools that start with `prefix`: the candidates for
+    /// a collision with a new slug made from it.
+    pub async fn tool_slugs_starting_with(
+        &mut self,
+        organization_id: Uuid,
+        prefix: &str,
+    ) -> StoreResult<Vec<String>> {
+        let slugs: Vec<(String,)> = with_tx!(self, |connection| {
+            sqlx::query_as(
+                "SELECT slug FROM connection_tools \
+                 WHERE organization_id = $1 AND substr(slug, 1, length($2)) = $2",
+            )
+            .bind(organization_id)
+            .bind(prefix)
+            .fetch_all(connection)
+            .await
+        })?;
+        Ok(slugs.into_iter().map(|(slug,)| slug).collect())
     }
 
     /// Writes the operator-owned fields the patch sets, and only those; returns the tool

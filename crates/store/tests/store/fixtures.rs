@@ -53,6 +53,18 @@ pub fn catalog_tool(path: &str) -> CatalogTool {
     }
 }
 
+/// The tools `paths` as a sync would record them for `connection`: each slug made from
+/// the connection's, so that two connections' catalogs never share one.
+pub fn catalog_of(connection: &Connection, paths: &[&str]) -> Vec<CatalogTool> {
+    paths
+        .iter()
+        .map(|path| CatalogTool {
+            slug: feather_domain::slug::tool_slug(&connection.nickname_slug, path),
+            ..catalog_tool(path)
+        })
+        .collect()
+}
+
 pub fn later(at: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
     at + Duration::seconds(seconds)
 }

@@ -16,4 +16,5 @@ mod jobs;
 mod listing_version;
 mod organizations;
 mod secrets;
+mod slugs;
 mod tools;

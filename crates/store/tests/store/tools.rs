@@ -443,11 +443,7 @@ async fn organization_tools_come_grouped_by_connection_in_tool_path_order(store:
             .seed_catalog(
                 owner,
                 connection.id,
-                &[
-                    fixtures::catalog_tool("z"),
-                    fixtures::catalog_tool("a"),
-                    fixtures::catalog_tool("m"),
-                ],
+                &fixtures::catalog_of(connection, &["z", "a", "m"]),
                 at,
             )
             .await
