@@ -192,12 +192,19 @@ fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
         })
 }
 
-/// Whether `path` names something `root` declares. An explicit worklist of (subschema,
-/// segments consumed) with a seen-set instead of recursion: `$ref` cycles and repeated
-/// branches are visited once, and a long path cannot exhaust the stack.
+/// Whether `path` names something `root` declares.
 fn resolves(root: &Value, path: &str) -> bool {
+    !schemas_at(root, path).is_empty()
+}
+
+/// The subschemas `path` reaches in `root`, by the walk [`stale_field_paths`] describes
+/// (each once, in no particular order); empty when the path does not resolve. An explicit
+/// worklist of (subschema, segments consumed) with a seen-set instead of recursion: `$ref`
+/// cycles and repeated branches are visited once, and a long path cannot exhaust the stack.
+pub(crate) fn schemas_at<'v>(root: &'v Value, path: &str) -> Vec<&'v Value> {
+    let mut reached = Vec::new();
     if path.is_empty() {
-        return false;
+        return reached;
     }
     let segments: Vec<&str> = path.split('.').collect();
     let mut seen = HashSet::new();
@@ -207,7 +214,8 @@ fn resolves(root: &Value, path: &str) -> bool {
             continue;
         }
         let Some(segment) = segments.get(consumed) else {
-            return true;
+            reached.push(schema);
+            continue;
         };
         let Some(schema) = schema.as_object() else {
             continue;
@@ -249,7 +257,7 @@ fn resolves(root: &Value, path: &str) -> bool {
             },
         }
     }
-    false
+    reached
 }
 
 /// The subschema of element `index` of an array schema.

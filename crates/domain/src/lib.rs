@@ -11,6 +11,7 @@ pub mod input_config;
 pub mod integration;
 pub mod invocation;
 pub mod last_used;
+pub mod narrowed_schema;
 pub mod organization;
 pub mod organization_slugs;
 pub mod patch;
