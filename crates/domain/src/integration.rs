@@ -188,6 +188,8 @@ macro_rules! wire_strings {
     };
 }
 
+pub(crate) use wire_strings;
+
 /// A stored or received string that names no variant of the expected enum.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown value {0:?}")]

@@ -3,6 +3,24 @@
 use serde_json::{Map, Value};
 
 use crate::input_config::{InputArgType, InputDefaults};
+use crate::integration::{UnknownWireValue, wire_strings};
+
+/// How a tool was invoked (DESIGN.md §3 "Agent-facing tools"), recorded with each call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationMode {
+    /// An agent, through the MCP endpoint.
+    Agent,
+    /// The dashboard's `test-mcp-call`.
+    TestMcpCall,
+    /// The dashboard's `test-invoke`.
+    TestInvoke,
+}
+
+wire_strings!(InvocationMode {
+    Agent => "agent",
+    TestMcpCall => "test_mcp_call",
+    TestInvoke => "test_invoke",
+});
 
 /// DESIGN.md §3 Invocation: operator defaults for fields the caller left out, then the caller's
 /// input, then every pinned value over whatever the caller sent.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use feather_domain::field_map::{field_mappings, narrow, parse_field_map, unresolved_paths};
 use feather_domain::input_config::FieldError;
 use feather_domain::integration::ConnectionStatus;
-use feather_domain::invocation::{has_vanished, merge_arguments, result_payload};
+use feather_domain::invocation::{InvocationMode, has_vanished, merge_arguments, result_payload};
 use feather_domain::last_used;
 use feather_domain::schema::CompiledSchema;
 use feather_store::Invocation as InvocationRecord;
@@ -18,9 +18,11 @@ use crate::error::located_under;
 use crate::{Service, ServiceError, ServiceResult, UpstreamErrorKind};
 
 /// A caller's request to invoke a tool of a connection.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct InvokeRequest {
     pub slug: String,
+    /// Who is calling, as the invocation's record says.
+    pub mode: InvocationMode,
     pub input: Map<String, Value>,
     /// A field map to narrow with instead of the tool's saved one.
     pub response_field_map: Option<Value>,
@@ -121,6 +123,7 @@ impl Service {
                 duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
                 outcome: outcome.to_owned(),
                 error,
+                mode: request.mode,
             })
             .await?;
         if last_used::is_due(connection.last_used_at, started_at) {

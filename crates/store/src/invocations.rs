@@ -1,6 +1,7 @@
 //! The record of tool invocations, for analytics.
 
 use chrono::{DateTime, Utc};
+use feather_domain::invocation::InvocationMode;
 use uuid::Uuid;
 
 use crate::{Store, StoreResult, listing_write, with_pool};
@@ -18,6 +19,8 @@ pub struct Invocation {
     /// `ok`, `tool_error` (the tool answered `isError`), `upstream_error` or `timeout`.
     pub outcome: String,
     pub error: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub mode: InvocationMode,
 }
 
 impl Store {
@@ -26,8 +29,8 @@ impl Store {
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO tool_invocations (id, organization_id, connection_id, tool_id, \
-                 tool_path, started_at, duration_ms, outcome, error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 tool_path, started_at, duration_ms, outcome, error, mode) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(invocation.id)
             .bind(invocation.organization_id)
@@ -38,6 +41,7 @@ impl Store {
             .bind(invocation.duration_ms)
             .bind(&invocation.outcome)
             .bind(&invocation.error)
+            .bind(invocation.mode.as_str())
             .execute(pool)
             .await
             .map(|_| ())
@@ -76,7 +80,7 @@ impl Store {
         let invocations = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, organization_id, connection_id, tool_id, tool_path, started_at, \
-                 duration_ms, outcome, error FROM tool_invocations \
+                 duration_ms, outcome, error, mode FROM tool_invocations \
                  WHERE organization_id = $1 AND connection_id = $2 \
                  ORDER BY started_at DESC, id DESC",
             )

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use feather_domain::invocation::InvocationMode;
 use feather_service::{Invocation, InvokeRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -84,7 +85,13 @@ pub(super) async fn test_mcp_call(
     PathParams(path): PathParams<ConnectionPath>,
     JsonBody(body): JsonBody<ConnectionTestMcpCallRequest>,
 ) -> Result<Json<ConnectionTestMcpCallResponse>, ApiError> {
-    let invocation = invoke(&state, caller, path, body.slug, body.input, None).await?;
+    let request = InvokeRequest {
+        slug: body.slug,
+        mode: InvocationMode::TestMcpCall,
+        input: body.input,
+        response_field_map: None,
+    };
+    let invocation = invoke(&state, caller, path, request).await?;
     Ok(Json(ConnectionTestMcpCallResponse {
         result: invocation.result,
     }))
@@ -116,15 +123,13 @@ pub(super) async fn test_invoke(
     PathParams(path): PathParams<ConnectionPath>,
     JsonBody(body): JsonBody<ConnectionTestInvokeRequest>,
 ) -> Result<Json<ConnectionTestInvokeResponse>, ApiError> {
-    let invocation = invoke(
-        &state,
-        caller,
-        path,
-        body.slug,
-        body.input,
-        body.response_field_map,
-    )
-    .await?;
+    let request = InvokeRequest {
+        slug: body.slug,
+        mode: InvocationMode::TestInvoke,
+        input: body.input,
+        response_field_map: body.response_field_map,
+    };
+    let invocation = invoke(&state, caller, path, request).await?;
     Ok(Json(ConnectionTestInvokeResponse {
         result: invocation.result,
         narrowed: invocation.narrowed,
@@ -137,20 +142,10 @@ async fn invoke(
     state: &AppState,
     caller: Caller,
     path: ConnectionPath,
-    slug: String,
-    input: Map<String, Value>,
-    response_field_map: Option<Value>,
+    request: InvokeRequest,
 ) -> Result<Invocation, ApiError> {
     Ok(state
         .service
-        .invoke_tool(
-            caller.organization_id(),
-            path.connection_id,
-            InvokeRequest {
-                slug,
-                input,
-                response_field_map,
-            },
-        )
+        .invoke_tool(caller.organization_id(), path.connection_id, request)
         .await?)
 }

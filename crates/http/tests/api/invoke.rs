@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use feather_demo_mcp::DemoServer;
+use feather_domain::invocation::InvocationMode;
 use feather_service::ManualClock;
 use serde_json::{Value, json};
 
@@ -254,6 +255,35 @@ async fn an_upstream_that_is_down_is_502_upstream_error() {
     assert_eq!(invocations.len(), 1);
     assert_eq!(invocations[0].outcome, "upstream_error");
     assert!(invocations[0].error.is_some());
+}
+
+#[tokio::test]
+async fn each_invocation_records_the_test_surface_that_made_it() {
+    let (app, demo, connection) = demo_app().await;
+    app.call_tool(&connection, "search_customers", json!({"query": "ada"}))
+        .await
+        .expect(StatusCode::OK);
+    app.test_invoke(
+        &connection,
+        "search_customers",
+        json!({"query": "ada"}),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    let mut modes: Vec<InvocationMode> = app
+        .invocations(&connection)
+        .await
+        .iter()
+        .map(|invocation| invocation.mode)
+        .collect();
+    // Newest first.
+    modes.reverse();
+    assert_eq!(
+        modes,
+        [InvocationMode::TestMcpCall, InvocationMode::TestInvoke]
+    );
+    demo.shutdown().await;
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 use feather_domain::connection::Connection;
 use feather_domain::integration::{ConnectionStatus, ToolsStatus};
+use feather_domain::invocation::InvocationMode;
 use feather_store::{Invocation, JobKind, SyncFailure};
 use serde_json::json;
 use uuid::Uuid;
@@ -211,6 +212,7 @@ async fn an_invocation_is_recorded_and_its_connection_marked_used(store: &Store)
         duration_ms: 42,
         outcome: "upstream_error".to_owned(),
         error: Some("The server is unreachable.".to_owned()),
+        mode: InvocationMode::Agent,
     };
     store.record_invocation(&invocation).await.expect("record");
     assert_eq!(

@@ -162,6 +162,7 @@ async fn writes_the_listing_does_not_show_keep_its_version(store: &Store) {
         duration_ms: 1,
         outcome: "ok".to_owned(),
         error: None,
+        mode: feather_domain::invocation::InvocationMode::TestMcpCall,
     };
     keeps_the_version!(
         store,
