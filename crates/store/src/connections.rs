@@ -47,17 +47,13 @@ impl Write {
         organization_id: Uuid,
         prefix: &str,
     ) -> StoreResult<Vec<String>> {
-        let slugs: Vec<(String,)> = with_tx!(self, |connection| {
-            sqlx::query_as(
-                "SELECT nickname_slug FROM connections \
-                 WHERE organization_id = $1 AND substr(nickname_slug, 1, length($2)) = $2",
-            )
-            .bind(organization_id)
-            .bind(prefix)
-            .fetch_all(connection)
-            .await
-        })?;
-        Ok(slugs.into_iter().map(|(slug,)| slug).collect())
+        self.slugs_starting_with(
+            "SELECT nickname_slug FROM connections \
+             WHERE organization_id = $1 AND substr(nickname_slug, 1, length($2)) = $2",
+            organization_id,
+            prefix,
+        )
+        .await
     }
 
     /// Inserts the connection exactly as given. A taken `nickname_slug` fails with

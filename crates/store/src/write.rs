@@ -83,6 +83,24 @@ impl Write {
         Ok(())
     }
 
+    /// The first column of the rows `sql` selects for an organization (`$1`) and a prefix
+    /// (`$2`): the slugs a new one made from the prefix could collide with.
+    pub(crate) async fn slugs_starting_with(
+        &mut self,
+        sql: &'static str,
+        organization_id: Uuid,
+        prefix: &str,
+    ) -> StoreResult<Vec<String>> {
+        let slugs: Vec<(String,)> = with_tx!(self, |connection| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(prefix)
+                .fetch_all(connection)
+                .await
+        })?;
+        Ok(slugs.into_iter().map(|(slug,)| slug).collect())
+    }
+
     pub(crate) fn backend(&self) -> Backend {
         match self.tx {
             Tx::Sqlite(_) => Backend::Sqlite,

@@ -190,17 +190,13 @@ impl Write {
         organization_id: Uuid,
         prefix: &str,
     ) -> StoreResult<Vec<String>> {
-        let slugs: Vec<(String,)> = with_tx!(self, |connection| {
-            sqlx::query_as(
-                "SELECT slug FROM connection_tools \
-                 WHERE organization_id = $1 AND substr(slug, 1, length($2)) = $2",
-            )
-            .bind(organization_id)
-            .bind(prefix)
-            .fetch_all(connection)
-            .await
-        })?;
-        Ok(slugs.into_iter().map(|(slug,)| slug).collect())
+        self.slugs_starting_with(
+            "SELECT slug FROM connection_tools \
+             WHERE organization_id = $1 AND substr(slug, 1, length($2)) = $2",
+            organization_id,
+            prefix,
+        )
+        .await
     }
 
     /// Writes the operator-owned fields the patch sets, and only those; returns the tool
