@@ -260,6 +260,20 @@ impl Store {
         Ok(connection)
     }
 
+    /// Whether the organization has a connection with this nickname slug.
+    pub async fn has_nickname_slug(&self, organization_id: Uuid, slug: &str) -> StoreResult<bool> {
+        let found: Option<(i32,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT 1 FROM connections WHERE organization_id = $1 AND nickname_slug = $2",
+            )
+            .bind(organization_id)
+            .bind(slug)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(found.is_some())
+    }
+
     /// Sets a new nickname; the slug is fixed at creation and stays. None when the
     /// organization has no such connection.
     pub async fn rename_connection(

@@ -30,12 +30,15 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use tokio::sync::broadcast;
+use uuid::Uuid;
 
 pub use error::StoreError;
 pub use invocations::Invocation;
 pub use jobs::{Job, JobKind};
 pub use model::*;
 pub use secrets::{SealedByKey, SealedSecret, SealedWith};
+pub use tools::EnabledTool;
 pub use write::Write;
 
 /// Result of a store operation.
@@ -44,10 +47,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// How long a request may wait for a pooled connection before the store counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Announcements of changed listings a slow receiver may fall behind by before it lags.
+const LISTING_CHANGES_BUFFER: usize = 1024;
+
 /// The service's database, on either backend.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Announces each organization whose listing a write of this process changed.
+    listing_changes: broadcast::Sender<Uuid>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,9 +119,7 @@ impl Store {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?;
-                Store {
-                    pool: Pool::Postgres(pool),
-                }
+                Store::over(Pool::Postgres(pool))
             } else if url.starts_with("sqlite:") {
                 let options = SqliteConnectOptions::from_str(url)?;
                 Self::open_sqlite(options).await?
@@ -143,9 +149,22 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(Store {
-            pool: Pool::Sqlite(pool),
-        })
+        Ok(Store::over(Pool::Sqlite(pool)))
+    }
+
+    fn over(pool: Pool) -> Store {
+        Store {
+            pool,
+            listing_changes: broadcast::channel(LISTING_CHANGES_BUFFER).0,
+        }
+    }
+
+    /// The organizations whose listing this process changes from now on, each announced
+    /// once its write has committed. A receiver that falls behind misses announcements
+    /// (`RecvError::Lagged`) and should treat every organization as changed. Writes of
+    /// other processes are not announced: their listing version tells.
+    pub fn listing_changes(&self) -> broadcast::Receiver<Uuid> {
+        self.listing_changes.subscribe()
     }
 
     /// Applies every migration not yet applied. Migrations are append-only, one folder per

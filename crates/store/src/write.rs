@@ -4,6 +4,7 @@
 //! ones a use case runs, and on what condition, is the service's to decide.
 
 use sqlx::{Postgres, Sqlite, Transaction};
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::{Backend, Pool, Store, StoreResult};
@@ -16,6 +17,9 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 1_000;
 #[derive(Debug)]
 pub struct Write {
     pub(crate) tx: Tx,
+    /// Where to announce, once committed, the organization whose listing this write
+    /// changes.
+    announce: Option<(broadcast::Sender<Uuid>, Uuid)>,
 }
 
 #[derive(Debug)]
@@ -59,6 +63,7 @@ impl Store {
             .await
             .map(drop)
         })?;
+        write.announce = Some((self.listing_changes.clone(), organization_id));
         Ok(write)
     }
 
@@ -69,6 +74,7 @@ impl Store {
                 Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
                 Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
             },
+            announce: None,
         })
     }
 }
@@ -79,6 +85,10 @@ impl Write {
         match self.tx {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
+        }
+        if let Some((listing_changes, organization_id)) = self.announce {
+            // No receiver is no one waiting: nothing to do.
+            let _ = listing_changes.send(organization_id);
         }
         Ok(())
     }

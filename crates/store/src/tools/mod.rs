@@ -51,9 +51,11 @@ impl<R> QueriedRow for R where
 }
 
 // Declared after the macros above, which they use.
+mod agent;
 mod slugs;
 mod views;
 
+pub use agent::EnabledTool;
 #[cfg(feature = "testing")]
 pub(crate) use views::LIST_ORGANIZATION_TOOLS;
 use views::{DerivedColumns, ToolViewRow, bind_derived_columns, tool_view_columns};

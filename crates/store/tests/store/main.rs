@@ -5,6 +5,7 @@
 #[macro_use]
 extern crate feather_store;
 
+mod agent_reads;
 mod api_keys;
 mod connections;
 mod derived_views;
