@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::input_config::{InputArgType, InputDefaults};
+use crate::input_config::{InputArgType, InputDefaults, applicable_entries};
 use crate::integration::{UnknownWireValue, wire_strings};
 
 /// How a tool was invoked (DESIGN.md §3 "Agent-facing tools"), recorded with each call.
@@ -50,6 +50,21 @@ pub fn merge_arguments(
     arguments
 }
 
+/// The pinned fields whose value no longer applies to `input_schema` (stale, DESIGN.md §3:
+/// the field was removed, renamed or retyped by a re-sync), sorted. A call is refused
+/// while there is one: sending the old value could be wrong for the new field, and
+/// dropping it would let the caller set what the operator decided.
+pub fn stale_pins(input_schema: &Value, defaults: Option<&InputDefaults>) -> Vec<String> {
+    let Some(defaults) = defaults else {
+        return Vec::new();
+    };
+    let (_applicable, stale) = applicable_entries(input_schema, defaults);
+    stale
+        .into_iter()
+        .filter(|field| defaults[field].r#type == InputArgType::Pinned)
+        .collect()
+}
+
 /// Whether a tool has vanished from its upstream catalog: the last successful sync did
 /// not see it (DESIGN.md §3: its `last_seen_at` falls behind `tools_synced_at`). A vanished
 /// tool keeps its configuration but cannot be invoked.
@@ -75,6 +90,31 @@ pub fn result_payload(call_result: &Value) -> Value {
         .and_then(|block| block.get("text").and_then(Value::as_str))
         .and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or_else(|| call_result.clone())
+}
+
+/// The `CallToolResult` an agent gets for an upstream's `result` and its `narrowed`
+/// payload (when a field map applies): `structuredContent` the narrowed value, and the
+/// content one text block of its JSON, so that a client reading either sees the same
+/// narrowed answer; the rest of the result (`_meta`) is kept. A tool error is passed on as
+/// it is: its message is for the model, and the field map describes successful answers.
+pub fn agent_call_result(result: Value, narrowed: Option<Value>) -> Value {
+    let Some(narrowed) = narrowed else {
+        return result;
+    };
+    if result.get("isError") == Some(&Value::Bool(true)) {
+        return result;
+    }
+    let mut result = match result {
+        Value::Object(result) => result,
+        _ => Map::new(),
+    };
+    let text = narrowed.to_string();
+    result.insert(
+        "content".to_owned(),
+        serde_json::json!([{"type": "text", "text": text}]),
+    );
+    result.insert("structuredContent".to_owned(), narrowed);
+    Value::Object(result)
 }
 
 #[cfg(test)]
@@ -172,6 +212,54 @@ mod tests {
         )]);
         let merged = merge_arguments(Some(&config), &Map::new());
         assert_eq!(merged, object(json!({"opts": {"a": [1, {"b": null}]}})));
+    }
+
+    #[test]
+    fn a_pin_is_stale_when_its_field_is_gone_or_its_value_no_longer_fits() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"limit": {"type": "integer"}, "channel": {"type": "string"}}
+        });
+        let config = defaults(&[
+            ("limit", json!("ten"), InputArgType::Pinned),
+            ("removed", json!(1), InputArgType::Pinned),
+            ("channel", json!("#general"), InputArgType::Pinned),
+            ("format", json!("text"), InputArgType::Default),
+        ]);
+        assert_eq!(stale_pins(&schema, Some(&config)), ["limit", "removed"]);
+    }
+
+    #[test]
+    fn no_pin_is_stale_when_every_pin_fits_or_nothing_is_configured() {
+        let schema = json!({"type": "object", "properties": {"limit": {"type": "integer"}}});
+        let config = defaults(&[("limit", json!(10), InputArgType::Pinned)]);
+        assert!(stale_pins(&schema, Some(&config)).is_empty());
+        assert!(stale_pins(&schema, None).is_empty());
+    }
+
+    #[test]
+    fn an_agent_gets_the_narrowed_answer_as_structured_content_and_as_text() {
+        let result = json!({
+            "content": [{"type": "text", "text": "{\"id\": 1, \"secret\": 2}"}],
+            "_meta": {"trace": "t"}
+        });
+        assert_eq!(
+            agent_call_result(result, Some(json!({"id": 1}))),
+            json!({
+                "content": [{"type": "text", "text": "{\"id\":1}"}],
+                "_meta": {"trace": "t"},
+                "structuredContent": {"id": 1}
+            })
+        );
+    }
+
+    #[test]
+    fn an_agent_gets_a_tool_error_or_an_unmapped_answer_as_the_server_sent_it() {
+        let error = json!({"content": [{"type": "text", "text": "no"}], "isError": true});
+        assert_eq!(agent_call_result(error.clone(), Some(json!({}))), error);
+        let plain =
+            json!({"content": [{"type": "image", "data": "AA==", "mimeType": "image/png"}]});
+        assert_eq!(agent_call_result(plain.clone(), None), plain);
     }
 
     #[test]

@@ -3,12 +3,18 @@
 
 use std::time::Instant;
 
-use feather_domain::field_map::{field_mappings, narrow, parse_field_map, unresolved_paths};
+use feather_domain::connection::Connection;
+use feather_domain::field_map::{
+    FieldMapping, field_mappings, narrow, parse_field_map, unresolved_paths,
+};
 use feather_domain::input_config::FieldError;
 use feather_domain::integration::ConnectionStatus;
-use feather_domain::invocation::{InvocationMode, has_vanished, merge_arguments, result_payload};
+use feather_domain::invocation::{
+    InvocationMode, has_vanished, merge_arguments, result_payload, stale_pins,
+};
 use feather_domain::last_used;
 use feather_domain::schema::CompiledSchema;
+use feather_domain::tool::Tool;
 use feather_store::Invocation as InvocationRecord;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -64,6 +70,32 @@ impl Service {
             .get_connection(organization_id, connection_id)
             .await?
             .ok_or(ServiceError::NotFound("connection"))?;
+        let tool = self
+            .store
+            .find_tool_by_slug(organization_id, connection_id, &request.slug)
+            .await?
+            .ok_or_else(|| unavailable(&request.slug, "no tool of this connection has it"))?;
+        self.invoke_found_tool(
+            &connection,
+            &tool,
+            request.mode,
+            &request.input,
+            override_map,
+        )
+        .await
+    }
+
+    /// Invokes `tool` of `connection` (found by the caller, in the caller's organization):
+    /// the checks, merge and call of [`Service::invoke_tool`], narrowing by `override_map`
+    /// else the tool's saved field map.
+    pub(crate) async fn invoke_found_tool(
+        &self,
+        connection: &Connection,
+        tool: &Tool,
+        mode: InvocationMode,
+        input: &Map<String, Value>,
+        override_map: Option<Vec<FieldMapping>>,
+    ) -> ServiceResult<Invocation> {
         if connection.status != ConnectionStatus::Active {
             return Err(ServiceError::ToolUnavailable(format!(
                 "The connection is {}, not active.",
@@ -75,29 +107,24 @@ impl Service {
                 "The connection's integration has no tools this service can call.".to_owned(),
             ));
         }
-        let tool = self
-            .store
-            .find_tool_by_slug(organization_id, connection_id, &request.slug)
-            .await?
-            .ok_or_else(|| unavailable(&request.slug, "no tool of this connection has it"))?;
         if !tool.is_enabled {
-            return Err(unavailable(&request.slug, "the tool is disabled"));
+            return Err(unavailable(&tool.slug, "the tool is disabled"));
         }
         if has_vanished(tool.last_seen_at, connection.tools_synced_at) {
             return Err(unavailable(
-                &request.slug,
+                &tool.slug,
                 "the tool is no longer in the server's catalog",
             ));
         }
 
-        let arguments = merge_arguments(tool.input_defaults.as_ref(), &request.input);
+        let arguments = merge_arguments(tool.input_defaults.as_ref(), input);
         {
-            let (slug, schema) = (tool.slug.clone(), tool.input_schema.clone());
+            let tool = tool.clone();
             let candidate = Value::Object(arguments.clone());
-            off_runtime(move || validate_arguments(&slug, &schema, &candidate)).await?;
+            off_runtime(move || check_arguments(&tool, &candidate)).await?;
         }
 
-        let upstream = self.reach(&connection).await?;
+        let upstream = self.reach(connection).await?;
         let started_at = self.now();
         let clock = Instant::now();
         let called = upstream.call_tool(&tool.tool_path, arguments).await;
@@ -112,6 +139,7 @@ impl Service {
         metrics::counter!("feather_upstream_calls_total", "outcome" => outcome).increment(1);
         metrics::histogram!("feather_upstream_call_duration_seconds", "outcome" => outcome)
             .record(clock.elapsed().as_secs_f64());
+        let (organization_id, connection_id) = (connection.organization_id, connection.id);
         self.store
             .record_invocation(&InvocationRecord {
                 id: Uuid::now_v7(),
@@ -123,7 +151,7 @@ impl Service {
                 duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
                 outcome: outcome.to_owned(),
                 error,
-                mode: request.mode,
+                mode,
             })
             .await?;
         if last_used::is_due(connection.last_used_at, started_at) {
@@ -157,10 +185,27 @@ fn unavailable(slug: &str, why: &str) -> ServiceError {
     ServiceError::ToolUnavailable(format!("The tool {slug:?} cannot be invoked: {why}."))
 }
 
-/// The merged arguments must satisfy the tool's input schema; each violation is reported
-/// at its place under `input`. CPU work for a large schema: run off the runtime.
-fn validate_arguments(slug: &str, input_schema: &Value, arguments: &Value) -> ServiceResult<()> {
-    let schema = CompiledSchema::compile(input_schema)
+/// No pin of the tool may be stale, and the merged arguments must satisfy the tool's input
+/// schema; each violation is reported at its place under `input`. CPU work for a large
+/// schema: run off the runtime.
+fn check_arguments(tool: &Tool, arguments: &Value) -> ServiceResult<()> {
+    let slug = &tool.slug;
+    let stale = stale_pins(&tool.input_schema, tool.input_defaults.as_ref());
+    if !stale.is_empty() {
+        return Err(unavailable(
+            slug,
+            &format!(
+                "the operator's pinned value of {} no longer fits its input schema (the \
+                 server changed the field); the pin must be set again or cleared",
+                stale
+                    .iter()
+                    .map(|field| format!("`{field}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let schema = CompiledSchema::compile(&tool.input_schema)
         .map_err(|error| unavailable(slug, &format!("its input schema is invalid ({error})")))?;
     let violations = schema.errors(arguments);
     if violations.is_empty() {

@@ -4,6 +4,7 @@
 //! [`vendors`] (chosen per connection from a [`VendorRegistry`]) and URLs checked by a
 //! [`UrlGuard`], which the vendors crate implements.
 
+mod agent;
 mod blocking;
 mod catalog;
 mod clock;
@@ -28,6 +29,7 @@ mod views;
 
 use std::sync::Arc;
 
+pub use agent::{AgentCall, AgentTool};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{NewConnection, ToolConfigInput};
 pub use error::{ServiceError, ServiceResult};

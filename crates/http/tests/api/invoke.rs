@@ -198,6 +198,34 @@ async fn a_tool_that_vanished_upstream_is_400_tool_unavailable() {
 }
 
 #[tokio::test]
+async fn a_pin_the_server_retyped_its_field_under_is_400_tool_unavailable_naming_it() {
+    let (app, demo, connection) = demo_app().await;
+    app.configure_tool(
+        &connection,
+        "search_customers",
+        json!({"input_defaults": {"limit": {"value": 3, "type": "pinned"}}}),
+    )
+    .await;
+    let retyped = json!({
+        "type": "object",
+        "properties": {"query": {"type": "string"}, "limit": {"type": "string"}}
+    });
+    app.resync(
+        &connection,
+        vec![catalog::tool("search_customers", retyped)],
+    )
+    .await;
+    assert_unavailable(
+        &app,
+        &connection,
+        &connection.slug("search_customers"),
+        "pinned value of `limit` no longer fits",
+    )
+    .await;
+    demo.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_unknown_slug_is_400_tool_unavailable_even_when_another_connection_has_it() {
     let (app, demo, connection) = demo_app().await;
     let other = app
