@@ -202,6 +202,16 @@ pub struct ServeArgs {
     /// `limit_reached`.
     #[arg(long, env = "FEATHER_MAX_CONNECTIONS_PER_ORG", default_value_t = ServiceLimits::default().max_connections_per_organization)]
     pub max_connections_per_org: u32,
+    /// `Host` values the MCP endpoint answers (`name` or `name:port`, comma-separated;
+    /// `*` for any); others are refused against DNS rebinding [default: the loopback
+    /// names].
+    #[arg(long, env = "FEATHER_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub mcp_allowed_hosts: Option<Vec<String>>,
+    /// Browser origins allowed to call the MCP endpoint (`scheme://host:port`, `:*` for
+    /// any port, comma-separated); a request with another `Origin` is refused [default:
+    /// loopback origins].
+    #[arg(long, env = "FEATHER_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub mcp_allowed_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

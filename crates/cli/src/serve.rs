@@ -9,7 +9,7 @@ use feather_service::{JobRunner, JobSettings, Service, ServiceLimits};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use feather_http::{AppOptions, RateLimits, ServerLimits};
+use feather_http::{AppOptions, McpOptions, RateLimits, ServerLimits};
 
 use crate::cli::{ServeArgs, StoreArgs, Switch, UpstreamArgs};
 
@@ -47,6 +47,7 @@ impl HttpSettings {
                 upstream_per_key: args.upstream_rate_limit_per_key,
                 upstream_per_organization: args.upstream_rate_limit_per_org,
             },
+            mcp: mcp_options(args),
             ..AppOptions::default()
         };
         HttpSettings::new(app, args.max_connections, args.header_read_timeout)
@@ -74,6 +75,25 @@ impl HttpSettings {
             },
             app,
         }
+    }
+}
+
+/// The MCP endpoint's settings: the defaults, with the hosts and origins given.
+fn mcp_options(args: &ServeArgs) -> McpOptions {
+    let defaults = McpOptions::default();
+    let allowed_hosts = match &args.mcp_allowed_hosts {
+        // An empty list is how the transport is told to accept any host.
+        Some(hosts) if hosts.iter().any(|host| host == "*") => Vec::new(),
+        Some(hosts) => hosts.clone(),
+        None => defaults.allowed_hosts.clone(),
+    };
+    McpOptions {
+        allowed_hosts,
+        allowed_origins: args
+            .mcp_allowed_origins
+            .clone()
+            .unwrap_or_else(|| defaults.allowed_origins.clone()),
+        ..defaults
     }
 }
 
@@ -123,8 +143,14 @@ pub async fn serve_until_signal(
         max_in_flight = http.app.max_in_flight,
         "serving"
     );
+    let end_streams = http.app.mcp.end_streams.clone();
     let app = feather_http::app_with(service, http.app);
-    let served = feather_http::serve(listener, app, http.server, shutdown_signal())
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Open MCP streams would keep their requests in progress: end them first.
+        end_streams.cancel();
+    };
+    let served = feather_http::serve(listener, app, http.server, shutdown)
         .await
         .context("the server failed");
     stopping.cancel();

@@ -26,12 +26,16 @@ impl Caller {
     }
 }
 
-/// The scope a request needs: keys for the key endpoints, invoke for tool calls, read for
-/// every other read, write for every other change.
+/// The scope a request needs: keys for the key endpoints, invoke for tool calls (the MCP
+/// endpoint's included), read for every other read, write for every other change.
 fn required_scope(method: &Method, path: &str) -> Scope {
     if path.starts_with("/v1/identity/api-keys") {
         Scope::Keys
-    } else if path.ends_with("/test-mcp-call") || path.ends_with("/test-invoke") {
+    } else if path.ends_with("/test-mcp-call")
+        || path.ends_with("/test-invoke")
+        || path == "/mcp"
+        || path.starts_with("/mcp/")
+    {
         Scope::Invoke
     } else if method == Method::GET || method == Method::HEAD {
         Scope::Read
@@ -129,6 +133,9 @@ mod tests {
                 "/v1/integrations/connections/0190/test-invoke",
                 Scope::Invoke,
             ),
+            (Method::POST, "/mcp", Scope::Invoke),
+            (Method::GET, "/mcp", Scope::Invoke),
+            (Method::DELETE, "/mcp/support_desk", Scope::Invoke),
             (Method::GET, "/v1/identity/api-keys", Scope::Keys),
             (Method::POST, "/v1/identity/api-keys", Scope::Keys),
             (Method::DELETE, "/v1/identity/api-keys/0190", Scope::Keys),

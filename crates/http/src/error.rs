@@ -2,7 +2,7 @@
 //! `ErrorResponse` (400/401/404/405/409/413/5xx) and `HTTPValidationError` (422).
 
 use axum::Json;
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use feather_domain::input_config::FieldError;
@@ -101,6 +101,19 @@ pub enum Unauthenticated {
 }
 
 impl Unauthenticated {
+    /// The `WWW-Authenticate` challenge a 401 carries (RFC 9110 §11.6.1): the API key is
+    /// a bearer token (RFC 6750), and a rejected one is an invalid token.
+    fn challenge(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Unauthenticated::Rejected => {
+                "Bearer realm=\"feather-integrations\", error=\"invalid_token\""
+            }
+            Unauthenticated::NoKey | Unauthenticated::NotBearer => {
+                "Bearer realm=\"feather-integrations\""
+            }
+        })
+    }
+
     fn sentence(self) -> &'static str {
         match self {
             Unauthenticated::NoKey => {
@@ -195,7 +208,13 @@ impl IntoResponse for ApiError {
                 }),
             )
                 .into_response(),
-            ApiError::Unauthorized(why) => error_body(status, code, why.sentence()),
+            ApiError::Unauthorized(why) => {
+                let mut response = error_body(status, code, why.sentence());
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, why.challenge());
+                response
+            }
             ApiError::NotFound(what) => {
                 let mut what = what.to_owned();
                 if let Some(first) = what.get_mut(..1) {

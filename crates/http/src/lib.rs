@@ -6,6 +6,7 @@ mod auth;
 mod conditional;
 mod error;
 mod extract;
+mod mcp;
 mod metrics;
 mod middleware;
 mod openapi;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use axum::Router;
 use feather_service::{ListingCache, Service};
 
+pub use mcp::McpOptions;
 pub use openapi::openapi;
 pub use rate_limits::RateLimits;
 pub use server::{ServerLimits, serve};
@@ -35,7 +37,11 @@ pub struct AppInner {
     pub service: Service,
     /// None when the listing cache is switched off (every listing rendered afresh).
     listing_cache: Option<ListingCache<conditional::Tagged>>,
+    /// The tools each organization's agents are shown; None when the listing cache is
+    /// switched off.
+    agent_catalogs: Option<ListingCache<mcp::AgentCatalog>>,
     rate_limits: rate_limits::Limiters,
+    mcp: McpOptions,
 }
 
 /// How the HTTP application behaves.
@@ -52,6 +58,8 @@ pub struct AppOptions {
     pub request_body_timeout: std::time::Duration,
     /// Requests a second per API key and per organization.
     pub rate_limits: RateLimits,
+    /// The MCP endpoint agents connect to.
+    pub mcp: McpOptions,
 }
 
 impl AppOptions {
@@ -66,6 +74,7 @@ impl Default for AppOptions {
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
             request_body_timeout: std::time::Duration::from_secs(30),
             rate_limits: RateLimits::default(),
+            mcp: McpOptions::default(),
         }
     }
 }
@@ -92,7 +101,11 @@ pub fn app_with(service: Service, options: AppOptions) -> Router {
         listing_cache: options
             .listing_cache
             .then(|| ListingCache::new(options.listing_cache_bytes)),
+        agent_catalogs: options
+            .listing_cache
+            .then(|| ListingCache::new(options.listing_cache_bytes)),
         rate_limits: rate_limits::Limiters::new(options.rate_limits),
+        mcp: options.mcp.clone(),
     }));
     middleware::wrap(routes::router(state, &options))
 }

@@ -66,6 +66,13 @@ async fn uniform_errors(request: Request, next: Next) -> Response {
         .unwrap_or("unknown")
         .to_owned();
     let mut response = next.run(request).await;
+    if response
+        .extensions()
+        .get::<crate::mcp::KeepsItsBody>()
+        .is_some()
+    {
+        return response;
+    }
     let status = response.status();
     if let Some(HiddenErrorDetail(detail)) = response.extensions_mut().remove::<HiddenErrorDetail>()
     {

@@ -127,11 +127,17 @@ impl Limiters {
         self.per_key.check(principal.key_id)?;
         self.per_organization.check(principal.organization_id)?;
         if reaches_upstream(method, path) {
-            self.upstream_per_key.check(principal.key_id)?;
-            self.upstream_per_organization
-                .check(principal.organization_id)?;
+            self.admit_upstream(principal)?;
         }
         Ok(())
+    }
+
+    /// Counts a request that reaches an upstream server against the caller's upstream
+    /// budgets, for requests whose path does not tell (an MCP `tools/call`).
+    pub(crate) fn admit_upstream(&self, principal: &Principal) -> Result<(), ApiError> {
+        self.upstream_per_key.check(principal.key_id)?;
+        self.upstream_per_organization
+            .check(principal.organization_id)
     }
 }
 

@@ -67,6 +67,8 @@ pub struct TestApp {
     database: Option<TestDatabase>,
     /// The clock the service reads, when the test moves time itself.
     clock: Option<ManualClock>,
+    /// Ends the router's MCP streams, for a server to stop without waiting for them.
+    end_streams: tokio_util::sync::CancellationToken,
 }
 
 /// Builds a [`TestApp`] that differs from [`TestApp::new`]'s.
@@ -134,6 +136,7 @@ impl TestAppBuilder {
             rate_limits: RateLimits::UNLIMITED,
             ..AppOptions::default()
         };
+        let end_streams = unlimited.mcp.end_streams.clone();
         let router = feather_http::app_with(service.clone(), unlimited);
         let owner = create_org(&service, "Owner Inc").await;
         let stranger = create_org(&service, "Stranger Ltd").await;
@@ -144,6 +147,7 @@ impl TestAppBuilder {
             stranger,
             database: Some(database),
             clock: self.clock,
+            end_streams,
         }
     }
 }
@@ -214,6 +218,7 @@ impl TestApp {
             self.clock.as_ref(),
         );
         TestApp {
+            end_streams: options.mcp.end_streams.clone(),
             router: feather_http::app_with(service.clone(), options),
             service,
             owner: self.owner.clone(),
@@ -221,6 +226,14 @@ impl TestApp {
             database: None,
             clock: self.clock.clone(),
         }
+    }
+
+    pub(crate) fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub(crate) fn end_streams(&self) -> tokio_util::sync::CancellationToken {
+        self.end_streams.clone()
     }
 
     /// Sends `request` through the router, as a client would.

@@ -41,13 +41,36 @@ impl Client<'_> {
 
     /// A GET with extra request headers.
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
-        let mut request = self.request(Method::GET, path);
+        self.send_with(Method::GET, path, Body::empty(), headers)
+            .await
+    }
+
+    /// A POST of `body` as JSON, with extra request headers.
+    pub async fn post_json_with(
+        &self,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let bytes = serde_json::to_vec(&body).expect("serialize the request body");
+        let json = [("content-type", "application/json")];
+        let headers: Vec<_> = json.iter().chain(headers).copied().collect();
+        self.send_with(Method::POST, path, Body::from(bytes), &headers)
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = self.request(method, path);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request
-            .body(Body::empty())
-            .expect("a well-formed test request");
+        let request = request.body(body).expect("a well-formed test request");
         self.app.send(request).await
     }
 

@@ -1,7 +1,8 @@
 //! What the API suite's modules share: `TestApp` (the real router over a fresh store), a
 //! client per identity, JSON readers, the contract's schemas, custom MCP helpers, a fake
-//! MCP server, and captured logs. Each concern is a module; everything is re-exported here.
+//! MCP server, an MCP client of the agents' endpoint, and captured logs. Each concern is a module; everything is re-exported here.
 
+mod agent;
 mod app;
 pub mod catalog;
 mod client;
@@ -11,6 +12,7 @@ mod json;
 mod logs;
 mod mcp;
 
+pub use agent::*;
 pub use app::*;
 pub use client::*;
 pub use contract::*;

@@ -56,6 +56,7 @@ pub(crate) fn router(state: AppState, options: &AppOptions) -> Router {
             .layer(GlobalConcurrencyLimitLayer::new(options.max_in_flight)),
     );
     api.merge(health::router(document))
+        .merge(crate::mcp::router(state.clone()))
         .route(
             "/static/integrations/{file}",
             axum::routing::get(integrations::logo),

@@ -2,6 +2,7 @@
 //! process. One module per resource; the shared `TestApp` and fixtures are in
 //! `feather_test_support`.
 
+mod agents;
 mod api_keys;
 mod auth;
 mod caching;

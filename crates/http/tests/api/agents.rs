@@ -1,0 +1,352 @@
+//! The MCP endpoint agents connect to (`/mcp`, `/mcp/{nickname_slug}`), driven by rmcp's
+//! client over TCP against the demo MCP server: what an agent is shown, what its calls
+//! become, and what it is refused (DESIGN.md §3 "Agent-facing tools").
+
+use axum::http::StatusCode;
+use feather_demo_mcp::DemoServer;
+use feather_domain::invocation::InvocationMode;
+use rmcp::model::{CallToolResult, ProtocolVersion, Tool};
+use serde_json::{Value, json};
+
+use crate::support::{Agent, Seeded, ServedApp, TestApp, catalog, start_demo};
+
+/// The protocol versions the endpoint serves: two with sessions, one stateless (`None`:
+/// 2026-07-28, by `server/discover`).
+const VERSIONS: [Option<ProtocolVersion>; 3] = [
+    Some(ProtocolVersion::V_2025_06_18),
+    Some(ProtocolVersion::V_2025_11_25),
+    None,
+];
+
+/// The app served, with the demo server connected as "Demo" and synced.
+async fn demo_app() -> (TestApp, ServedApp, DemoServer, Seeded) {
+    let app = TestApp::new().await;
+    let demo = start_demo().await;
+    let connection = app.connect_demo(&demo).await;
+    let served = app.serve().await;
+    (app, served, demo, connection)
+}
+
+async fn owner_agent(app: &TestApp, served: &ServedApp, version: Option<ProtocolVersion>) -> Agent {
+    Agent::connect(&served.url("/mcp"), &app.owner.key, version)
+        .await
+        .expect("the agent connects")
+}
+
+fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
+    tools
+        .iter()
+        .find(|tool| tool.name == name)
+        .unwrap_or_else(|| panic!("no tool {name} in {tools:#?}"))
+}
+
+/// The text of a result's first content block.
+fn text(result: &CallToolResult) -> String {
+    let content = serde_json::to_value(&result.content).expect("content serializes");
+    content[0]["text"].as_str().unwrap_or_default().to_owned()
+}
+
+fn structured(result: &CallToolResult) -> Value {
+    result.structured_content.clone().unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn each_version_settles_as_negotiated_and_lists_the_enabled_tools_by_slug() {
+    let (app, served, demo, connection) = demo_app().await;
+    app.configure_tool(&connection, "refund_order", json!({"is_enabled": false}))
+        .await;
+    let expected = [
+        "demo_check_availability",
+        "demo_create_ticket",
+        "demo_get_order",
+        "demo_search_customers",
+        "demo_send_message",
+    ];
+    for (version, settled) in VERSIONS.into_iter().zip([
+        ProtocolVersion::V_2025_06_18,
+        ProtocolVersion::V_2025_11_25,
+        ProtocolVersion::V_2026_07_28,
+    ]) {
+        let agent = owner_agent(&app, &served, version).await;
+        assert_eq!(agent.protocol_version(), Some(settled.clone()));
+        assert_eq!(agent.tool_names().await, expected, "{settled}");
+        agent.close().await;
+    }
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pinned_field_is_absent_from_the_schema_and_its_value_wins_on_every_call() {
+    let (app, served, demo, connection) = demo_app().await;
+    app.configure_tool(
+        &connection,
+        "search_customers",
+        json!({"input_defaults": {
+            "limit": {"value": 3, "type": "pinned"},
+            "plan": {"value": "pro", "type": "default"}
+        }}),
+    )
+    .await;
+    for version in VERSIONS {
+        let agent = owner_agent(&app, &served, version.clone()).await;
+        let tools = agent.list_all_tools().await;
+        let schema = &tool(&tools, "demo_search_customers").input_schema;
+        let properties = schema["properties"].as_object().expect("properties");
+        assert!(
+            !properties.contains_key("limit"),
+            "{version:?}: {schema:#?}"
+        );
+        assert_eq!(properties["plan"]["default"], "pro", "the default is shown");
+        assert_eq!(schema["required"], json!(["query"]));
+
+        let result = agent
+            .call(
+                "demo_search_customers",
+                json!({"query": "", "limit": 50, "plan": null}),
+            )
+            .await
+            .expect("the call is answered");
+        assert_ne!(result.is_error, Some(true), "{result:#?}");
+        let customers = structured(&result)["customers"].as_array().cloned();
+        assert_eq!(customers.map(|c| c.len()), Some(3), "the pin, not 50");
+        agent.close().await;
+    }
+    let modes: Vec<InvocationMode> = app
+        .invocations(&connection)
+        .await
+        .into_iter()
+        .map(|invocation| invocation.mode)
+        .collect();
+    assert_eq!(modes, [InvocationMode::Agent; 3]);
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn arguments_that_do_not_fit_come_back_as_a_tool_error_naming_the_field() {
+    let (app, served, demo, connection) = demo_app().await;
+    let agent = owner_agent(&app, &served, None).await;
+    let result = agent
+        .call("demo_search_customers", json!({"query": 7}))
+        .await
+        .expect("a tool result, not a protocol error");
+    assert_eq!(result.is_error, Some(true));
+    let sentence = text(&result);
+    assert!(sentence.contains("`query`"), "{sentence}");
+    assert!(
+        app.invocations(&connection).await.is_empty(),
+        "nothing was sent"
+    );
+    agent.close().await;
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_field_map_narrows_the_answer_and_the_schema_the_agent_is_shown() {
+    let (app, served, demo, connection) = demo_app().await;
+    app.configure_tool(
+        &connection,
+        "search_customers",
+        json!({"response_field_map": {"field_mappings": [{"path": "total_matches", "alias": "count"}]}}),
+    )
+    .await;
+    let agent = owner_agent(&app, &served, Some(ProtocolVersion::V_2025_11_25)).await;
+    let tools = agent.list_all_tools().await;
+    let output = tool(&tools, "demo_search_customers")
+        .output_schema
+        .clone()
+        .expect("an output schema");
+    let properties = output["properties"].as_object().expect("properties");
+    assert_eq!(properties.keys().collect::<Vec<_>>(), ["count"]);
+
+    let result = agent
+        .call("demo_search_customers", json!({"query": ""}))
+        .await
+        .expect("the call is answered");
+    assert_eq!(structured(&result), json!({"count": 8}));
+    assert_eq!(text(&result), r#"{"count":8}"#);
+    agent.close().await;
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_disabled_tool_is_not_listed_and_a_call_to_it_says_why() {
+    let (app, served, demo, connection) = demo_app().await;
+    app.configure_tool(&connection, "get_order", json!({"is_enabled": false}))
+        .await;
+    let agent = owner_agent(&app, &served, None).await;
+    assert!(
+        !agent
+            .tool_names()
+            .await
+            .contains(&"demo_get_order".to_owned())
+    );
+    let result = agent
+        .call("demo_get_order", json!({"order_id": "ord_1"}))
+        .await
+        .expect("a tool result");
+    assert_eq!(result.is_error, Some(true));
+    assert!(text(&result).contains("disabled"), "{}", text(&result));
+    agent.close().await;
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn another_organizations_agent_sees_none_of_the_tools_and_cannot_call_them() {
+    let (app, served, demo, connection) = demo_app().await;
+    let stranger = Agent::connect(&served.url("/mcp"), &app.stranger.key, None)
+        .await
+        .expect("the stranger connects");
+    assert_eq!(stranger.tool_names().await, Vec::<String>::new());
+    let refused = stranger
+        .call("demo_search_customers", json!({"query": ""}))
+        .await
+        .expect_err("a protocol error");
+    assert!(refused.contains("Unknown tool"), "{refused}");
+    assert!(app.invocations(&connection).await.is_empty());
+    stranger.close().await;
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connections_endpoint_serves_its_own_tools_only() {
+    let (app, served, demo, _connection) = demo_app().await;
+    let other = app
+        .seed_connection("Other Desk", vec![catalog::send_message()])
+        .await;
+    let agent = Agent::connect(&served.url("/mcp/other_desk"), &app.owner.key, None)
+        .await
+        .expect("the agent connects");
+    assert_eq!(agent.tool_names().await, [other.slug("send_message")]);
+    let refused = agent
+        .call("demo_search_customers", json!({"query": ""}))
+        .await
+        .expect_err("another connection's tool is unknown here");
+    assert!(refused.contains("Unknown tool"), "{refused}");
+    agent.close().await;
+
+    let everything = owner_agent(&app, &served, None).await;
+    assert_eq!(
+        everything.tool_names().await.len(),
+        7,
+        "both connections on /mcp"
+    );
+    everything.close().await;
+
+    app.as_owner()
+        .post_json("/mcp/no_such_desk", initialize())
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stale_pin_blocks_the_call_with_a_sentence_naming_the_field() {
+    let app = TestApp::new().await;
+    let integer_limit = json!({"type": "object", "properties": {"limit": {"type": "integer"}}});
+    let connection = app
+        .seed_connection("Desk", vec![catalog::tool("search", integer_limit)])
+        .await;
+    app.configure_tool(
+        &connection,
+        "search",
+        json!({"input_defaults": {"limit": {"value": 3, "type": "pinned"}}}),
+    )
+    .await;
+    let string_limit = json!({"type": "object", "properties": {"limit": {"type": "string"}}});
+    app.resync(&connection, vec![catalog::tool("search", string_limit)])
+        .await;
+    let served = app.serve().await;
+    let agent = owner_agent(&app, &served, None).await;
+    let result = agent
+        .call("desk_search", json!({}))
+        .await
+        .expect("a tool result");
+    assert_eq!(result.is_error, Some(true));
+    let sentence = text(&result);
+    assert!(sentence.contains("pinned value of `limit`"), "{sentence}");
+    agent.close().await;
+}
+
+#[tokio::test]
+async fn an_open_session_is_told_when_its_tools_change() {
+    let (app, served, demo, connection) = demo_app().await;
+    let agent = owner_agent(&app, &served, Some(ProtocolVersion::V_2025_11_25)).await;
+    assert_eq!(agent.tool_names().await.len(), 6);
+    app.configure_tool(&connection, "send_message", json!({"is_enabled": false}))
+        .await;
+    assert!(
+        agent.tool_list_changed().await,
+        "no list_changed after a toggle"
+    );
+    assert_eq!(agent.tool_names().await.len(), 5);
+    app.configure_tool(
+        &connection,
+        "get_order",
+        json!({"input_defaults": {"order_id": {"value": "ORD-1001", "type": "pinned"}}}),
+    )
+    .await;
+    assert!(
+        agent.tool_list_changed().await,
+        "no list_changed after a pin"
+    );
+    agent.close().await;
+    demo.shutdown().await;
+}
+
+/// A raw `initialize` request body.
+fn initialize() -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"}
+        }
+    })
+}
+
+#[tokio::test]
+async fn without_a_valid_key_the_endpoint_answers_401_with_a_bearer_challenge() {
+    let app = TestApp::new().await;
+    for client in [
+        app.anonymous(),
+        app.with(crate::support::Auth::ApiKey("nope".into())),
+    ] {
+        let response = client.post_json("/mcp", initialize()).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+        let challenge = response.header("www-authenticate").unwrap_or_default();
+        assert!(challenge.starts_with("Bearer realm="), "{challenge:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_naming_another_host_or_origin_is_refused_against_dns_rebinding() {
+    let app = TestApp::new().await;
+    let accepts = [("accept", "application/json, text/event-stream")];
+    for headers in [
+        vec![("host", "attacker.example")],
+        vec![
+            ("host", "localhost"),
+            ("origin", "https://attacker.example"),
+        ],
+    ] {
+        let headers: Vec<_> = headers.into_iter().chain(accepts).collect();
+        let response = app
+            .as_owner()
+            .post_json_with("/mcp", initialize(), &headers)
+            .await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    let allowed = [
+        ("host", "localhost:8000"),
+        ("origin", "http://localhost:8000"),
+    ];
+    let headers: Vec<_> = allowed.into_iter().chain(accepts).collect();
+    let response = app
+        .as_owner()
+        .post_json_with("/mcp", initialize(), &headers)
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+}
