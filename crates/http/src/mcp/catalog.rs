@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use feather_service::{AgentTool, RenderedListing, ServiceError};
-use rmcp::model::{CacheScope, ListToolsResult, Tool};
+use rmcp::model::{ListToolsResult, Tool};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -80,11 +80,7 @@ impl AgentCatalog {
             (Some(_), Some(last)) => Some(format!("{CURSOR_PREFIX}{}", last.name)),
             _ => None,
         };
-        let mut result = ListToolsResult::with_all_items(tools)
-            // Each organization's list is its own, and changes whenever an operator acts:
-            // fresh only now (the list-changed notification says when to ask again).
-            .with_ttl_ms(0)
-            .with_cache_scope(CacheScope::Private);
+        let mut result = ListToolsResult::with_all_items(tools);
         result.next_cursor = next_cursor;
         Ok(result)
     }

@@ -7,9 +7,9 @@ use std::sync::{Arc, OnceLock};
 use axum::http::request::Parts;
 use feather_service::{AgentCall, ServiceError};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Extensions,
-    Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
-    ServerConfig,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Extensions,
+    Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ResultType,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -103,7 +103,7 @@ impl ServerHandler for AgentServer {
             .await
             .map_err(service_failure)?;
         let cursor = request.and_then(|request| request.cursor);
-        catalog
+        let page = catalog
             .page(
                 caller.connection_slug.as_deref(),
                 cursor.as_deref(),
@@ -114,7 +114,16 @@ impl ServerHandler for AgentServer {
                     "The cursor was not handed out by this server; list from the start.",
                     None,
                 )
-            })
+            })?;
+        Ok(
+            if context.protocol_version() == Some(ProtocolVersion::V_2026_07_28) {
+                // The caching hints 2026-07-28 requires. Each organization's list is its
+                // own and changes whenever an operator acts: fresh only now.
+                page.with_ttl_ms(0).with_cache_scope(CacheScope::Private)
+            } else {
+                page
+            },
+        )
     }
 
     async fn call_tool(
@@ -146,14 +155,7 @@ impl ServerHandler for AgentServer {
             }
         };
         match called.map_err(service_failure)? {
-            AgentCall::Result(result) => Ok(serde_json::from_value::<CallToolResult>(result)
-                .unwrap_or_else(|error| {
-                    CallToolResult::error(vec![ContentBlock::text(format!(
-                        "The tool's server answered with a result that could not be passed \
-                         on: {error}."
-                    ))])
-                })
-                .into()),
+            AgentCall::Result(result) => Ok(passed_on(result).into()),
             AgentCall::UnknownTool => Err(McpError::invalid_params(
                 format!(
                     "Unknown tool: {:?}. tools/list shows the tools you can call.",
@@ -175,6 +177,19 @@ impl ServerHandler for AgentServer {
             self.ended.clone(),
         ));
     }
+}
+
+/// An upstream's result as this server answers it. The upstream may speak an older
+/// version, whose results have no `resultType`: this one is complete (rmcp drops the
+/// field again for a client of an older version).
+fn passed_on(result: serde_json::Value) -> CallToolResult {
+    let mut result = serde_json::from_value::<CallToolResult>(result).unwrap_or_else(|error| {
+        CallToolResult::error(vec![ContentBlock::text(format!(
+            "The tool's server answered with a result that could not be passed on: {error}."
+        ))])
+    });
+    result.result_type = Some(ResultType::COMPLETE);
+    result
 }
 
 /// This service failing (its store): a protocol error, as no tool result can be given.
