@@ -16,6 +16,10 @@ use crate::cli::{DemoArgs, StoreArgs, UpstreamArgs};
 /// What the demo adds to `--allow-upstream`: loopback, where its own server listens.
 const DEMO_ALLOW_UPSTREAM: &str = "127.0.0.1/32,::1/128";
 
+/// The MCP inspector the banner's one-liners run, pinned: its CLI mode lists and calls
+/// tools.
+const INSPECTOR: &str = "@modelcontextprotocol/inspector@1.0.3";
+
 /// How long the banner waits for the first syncs before printing anyway.
 const SYNC_WAIT: Duration = Duration::from_secs(15);
 
@@ -180,8 +184,24 @@ async fn print_banner_when_synced(
          -H \"x-api-key: $KEY\" -d '{{\"slug\": \"{slug}\", \"input\": {{\"query\": \"\", \"limit\": 50}}}}'"
     );
     println!();
+    println!("  # Agents: every enabled tool of the organization as one MCP server (Streamable");
+    println!("  # HTTP) at $API/mcp, the API key as a bearer token. The pin above applies there");
+    println!("  # too: limit is not in search_customers' schema, and 3 wins whatever is sent.");
+    println!("  #   URL: $API/mcp    header: Authorization: Bearer $KEY");
+    println!("  # With the MCP inspector's CLI (Node 20+), list the tools, then call one:");
     println!(
-        "  # More in the README (\"A first session with curl\"); the API reference: $API/openapi.json"
+        "  npx -y {INSPECTOR} --cli $API/mcp --transport http \\\n       \
+         --header \"Authorization: Bearer $KEY\" --method tools/list"
     );
+    println!(
+        "  npx -y {INSPECTOR} --cli $API/mcp --transport http \\\n       \
+         --header \"Authorization: Bearer $KEY\" --method tools/call --tool-name {slug} \\\n       \
+         --tool-arg query=a --tool-arg limit=50"
+    );
+    println!();
+    println!(
+        "  # More in the README (\"A first session with curl\", \"Agents\"); the API reference:"
+    );
+    println!("  # $API/openapi.json");
     println!();
 }

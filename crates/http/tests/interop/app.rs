@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use feather_test_support::{RunningJobs, TestApp, TestResponse};
+use feather_test_support::{RunningJobs, ServedApp, TestApp, TestResponse};
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep};
 use uuid::Uuid;
@@ -27,6 +27,16 @@ impl InteropApp {
         let app = TestApp::new().await;
         let jobs = app.start_job_runner();
         InteropApp { app, _jobs: jobs }
+    }
+
+    /// The app served on a loopback port, for agents (MCP clients) to connect to.
+    pub async fn serve(&self) -> ServedApp {
+        self.app.serve().await
+    }
+
+    /// The organization's API key.
+    pub fn key(&self) -> &str {
+        &self.app.owner.key
     }
 
     /// Sends a bodyless request as the organization's key.

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -45,6 +46,9 @@ impl Interop {
             "everything.mjs",
             "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
             "drift_server.py",
+            "agent_client.py",
+            "agent_client.mjs",
+            "node_modules/@modelcontextprotocol/inspector-cli/build/cli.js",
             ".venv/bin/python",
         ] {
             if !dir.join(file).exists() {
@@ -96,6 +100,45 @@ impl Interop {
             command
         })
         .await
+    }
+
+    /// Runs `interop/agent_client.py` (an agent on the official Python SDK) with `args`
+    /// and returns the JSON it prints; fails the test, with its output, if it fails or
+    /// takes longer than [`CLIENT_TIMEOUT`].
+    pub async fn python_agent(&self, args: &[&str]) -> serde_json::Value {
+        let mut command = self.command(&self.dir.join(".venv/bin/python"));
+        command
+            .arg(self.dir.join("agent_client.py"))
+            .args(args)
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        run_client("agent_client.py", command).await
+    }
+
+    /// Runs `interop/agent_client.mjs` (an agent on the official TypeScript SDK) with
+    /// `args`; the JSON it prints.
+    pub async fn typescript_agent(&self, args: &[&str]) -> serde_json::Value {
+        let mut command = self.command(&self.node);
+        command.arg(self.dir.join("agent_client.mjs")).args(args);
+        run_client("agent_client.mjs", command).await
+    }
+
+    /// Runs `@modelcontextprotocol/inspector-cli` in CLI mode with `args`; the JSON it
+    /// prints.
+    pub async fn inspector(&self, args: &[&str]) -> serde_json::Value {
+        let mut command = self.command(&self.node);
+        // Its `build/index.js` (1.0.3) reads its own package.json for the client's name:
+        // it checks `../package.json` against the working directory but imports it
+        // relative to itself. Any directory with a package.json one level up makes the
+        // check pass; `node_modules/` of this folder is one.
+        command
+            .current_dir(self.dir.join("node_modules"))
+            .arg(
+                self.dir
+                    .join("node_modules/@modelcontextprotocol/inspector-cli/build/cli.js"),
+            )
+            .arg("--cli")
+            .args(args);
+        run_client("inspector-cli", command).await
     }
 
     /// A command run from the interop folder with a minimal environment: the servers
@@ -221,6 +264,60 @@ impl Drop for ServerProcess {
             let _ = std::fs::remove_file(&self.log);
         }
     }
+}
+
+/// How long a client run may take.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a client to its end off the runtime (which keeps serving it meanwhile), killing
+/// it past [`CLIENT_TIMEOUT`]; the JSON it printed on stdout. Its output goes to files,
+/// so that no pipe can fill and stall it.
+async fn run_client(name: &'static str, mut command: Command) -> serde_json::Value {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let path = |stream: &str| {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "client-{name}-{}-{run}.{stream}",
+            std::process::id()
+        ))
+    };
+    let (out_path, err_path) = (path("out"), path("err"));
+    let out = File::create(&out_path).expect("create the client's stdout file");
+    let err = File::create(&err_path).expect("create the client's stderr file");
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = command
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|error| panic!("{name}: cannot start: {error}"));
+        let deadline = std::time::Instant::now() + CLIENT_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("poll the client") {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+    .await
+    .expect("the client run");
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = (
+        std::fs::remove_file(&out_path),
+        std::fs::remove_file(&err_path),
+    );
+    match status {
+        Some(status) if status.success() => {}
+        Some(status) => panic!("{name} failed ({status}):\n{stdout}\n{stderr}"),
+        None => panic!("{name} did not finish within {CLIENT_TIMEOUT:?}:\n{stdout}\n{stderr}"),
+    }
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|error| panic!("{name} printed no JSON ({error}):\n{stdout}\n{stderr}"))
 }
 
 /// A loopback port nothing listens on right now.
