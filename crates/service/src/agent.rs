@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::blocking::off_runtime;
+use crate::vendors::CallEvents;
 use crate::{Service, ServiceError, ServiceResult};
 
 /// One tool as an agent is shown it.
@@ -74,14 +75,15 @@ impl Service {
     /// Calls the tool named `name` for an agent of the organization, from the endpoint of
     /// one connection when `connection_slug` is given: merged with the operator's defaults
     /// and pins, validated, called upstream, narrowed by the saved field map, and
-    /// recorded as an `agent` invocation. Only a failure of this service (its store) is an
-    /// error.
+    /// recorded as an `agent` invocation; the upstream's progress and log notifications
+    /// go to `events`. Only a failure of this service (its store) is an error.
     pub async fn call_agent_tool(
         &self,
         organization_id: Uuid,
         connection_slug: Option<&str>,
         name: &str,
         arguments: Map<String, Value>,
+        events: &CallEvents,
     ) -> ServiceResult<AgentCall> {
         let Some(tool) = self
             .store
@@ -101,7 +103,14 @@ impl Service {
             return Ok(AgentCall::UnknownTool);
         }
         let invoked = self
-            .invoke_found_tool(&connection, &tool, InvocationMode::Agent, &arguments, None)
+            .invoke_found_tool(
+                &connection,
+                &tool,
+                InvocationMode::Agent,
+                &arguments,
+                None,
+                events,
+            )
             .await;
         let refused = |sentence: String| Ok(AgentCall::Result(error_result(&sentence)));
         match invoked {

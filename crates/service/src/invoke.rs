@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::blocking::off_runtime;
 use crate::error::located_under;
+use crate::vendors::CallEvents;
 use crate::{Service, ServiceError, ServiceResult, UpstreamErrorKind};
 
 /// A caller's request to invoke a tool of a connection.
@@ -81,13 +82,15 @@ impl Service {
             request.mode,
             &request.input,
             override_map,
+            &CallEvents::none(),
         )
         .await
     }
 
     /// Invokes `tool` of `connection` (found by the caller, in the caller's organization):
     /// the checks, merge and call of [`Service::invoke_tool`], narrowing by `override_map`
-    /// else the tool's saved field map.
+    /// else the tool's saved field map; what the upstream tells meanwhile goes to
+    /// `events`.
     pub(crate) async fn invoke_found_tool(
         &self,
         connection: &Connection,
@@ -95,6 +98,7 @@ impl Service {
         mode: InvocationMode,
         input: &Map<String, Value>,
         override_map: Option<Vec<FieldMapping>>,
+        events: &CallEvents,
     ) -> ServiceResult<Invocation> {
         if connection.status != ConnectionStatus::Active {
             return Err(ServiceError::ToolUnavailable(format!(
@@ -127,7 +131,7 @@ impl Service {
         let upstream = self.reach(connection).await?;
         let started_at = self.now();
         let clock = Instant::now();
-        let called = upstream.call_tool(&tool.tool_path, arguments).await;
+        let called = upstream.call_tool(&tool.tool_path, arguments, events).await;
         let (outcome, error) = match &called {
             Ok(result) if result.get("isError") == Some(&Value::Bool(true)) => ("tool_error", None),
             Ok(_) => ("ok", None),

@@ -7,7 +7,7 @@ use feather_domain::catalog::UpstreamTool;
 use feather_domain::connection::Connection;
 use serde_json::{Map, Value};
 
-use crate::vendors::{ToolSource, UpstreamCredentials, VendorConnection};
+use crate::vendors::{CallEvents, ToolSource, UpstreamCredentials, VendorConnection};
 use crate::{Service, ServiceError, ServiceResult, UpstreamError, UpstreamErrorKind};
 
 /// A connection's upstream, ready for requests.
@@ -29,9 +29,10 @@ impl Reached {
         &self,
         name: &str,
         arguments: Map<String, Value>,
+        events: &CallEvents,
     ) -> Result<Value, UpstreamError> {
         self.tools
-            .call_tool(&self.connection, &self.credentials, name, arguments)
+            .call_tool(&self.connection, &self.credentials, name, arguments, events)
             .await
     }
 }

@@ -73,6 +73,66 @@ pub trait CredentialProvider: Send + Sync + fmt::Debug {
     ) -> Result<UpstreamCredentials, UpstreamError>;
 }
 
+/// What an upstream tells about a call while it runs (MCP progress and log
+/// notifications), passed on to the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    Progress {
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    },
+    Log {
+        /// The MCP level name (`debug` … `emergency`).
+        level: String,
+        logger: Option<String>,
+        data: Value,
+    },
+}
+
+/// Where a call's [`CallEvent`]s go: to a caller that listens, or nowhere. A caller that
+/// falls behind by more than [`CallEvents::BUFFER`] events misses the later ones: an
+/// upstream cannot make the service hold an unbounded backlog.
+#[derive(Debug, Clone, Default)]
+pub struct CallEvents {
+    listener: Option<tokio::sync::mpsc::Sender<CallEvent>>,
+}
+
+impl CallEvents {
+    /// Events held for a listener that has not taken them yet.
+    pub const BUFFER: usize = 64;
+
+    /// Nobody listens: every event is dropped.
+    pub fn none() -> CallEvents {
+        CallEvents::default()
+    }
+
+    /// Events for the receiver returned alongside.
+    pub fn channel() -> (CallEvents, tokio::sync::mpsc::Receiver<CallEvent>) {
+        let (sender, receiver) = tokio::sync::mpsc::channel(Self::BUFFER);
+        (
+            CallEvents {
+                listener: Some(sender),
+            },
+            receiver,
+        )
+    }
+
+    /// Whether anyone listens (an upstream need not be asked for progress otherwise).
+    pub fn is_listened_to(&self) -> bool {
+        self.listener
+            .as_ref()
+            .is_some_and(|listener| !listener.is_closed())
+    }
+
+    /// Passes `event` on, or drops it when nobody listens or the listener is behind.
+    pub fn tell(&self, event: CallEvent) {
+        if let Some(listener) = &self.listener {
+            let _ = listener.try_send(event);
+        }
+    }
+}
+
 /// Where a connection's tools come from and are called.
 #[async_trait]
 pub trait ToolSource: Send + Sync + fmt::Debug {
@@ -84,13 +144,15 @@ pub trait ToolSource: Send + Sync + fmt::Debug {
     ) -> Result<Vec<UpstreamTool>, UpstreamError>;
 
     /// Calls the tool named `name` (its `tool_path`); the MCP `CallToolResult` as JSON (a
-    /// tool's own error is still `Ok`).
+    /// tool's own error is still `Ok`). What the upstream tells while the call runs goes
+    /// to `events`.
     async fn call_tool(
         &self,
         connection: &VendorConnection,
         credentials: &UpstreamCredentials,
         name: &str,
         arguments: Map<String, Value>,
+        events: &CallEvents,
     ) -> Result<Value, UpstreamError>;
 }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use feather_domain::catalog::UpstreamTool;
 use feather_domain::custom_mcp::{McpCredentials, McpMetadata, McpTransportKind};
 use feather_service::vendors::{
-    CredentialProvider, ToolSource, UpstreamCredentials, VendorConnection,
+    CallEvents, CredentialProvider, ToolSource, UpstreamCredentials, VendorConnection,
 };
 use feather_service::{UpstreamError, UpstreamErrorKind};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -50,9 +50,10 @@ impl ToolSource for McpToolSource {
         credentials: &UpstreamCredentials,
         name: &str,
         arguments: Map<String, Value>,
+        events: &CallEvents,
     ) -> Result<Value, UpstreamError> {
         self.client
-            .call_tool(&endpoint(connection, credentials)?, name, arguments)
+            .call_tool(&endpoint(connection, credentials)?, name, arguments, events)
             .await
             .map_err(upstream_error)
     }

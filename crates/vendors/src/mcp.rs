@@ -8,6 +8,7 @@
 //! [`UpstreamPolicy`]'s HTTP client, so every address is checked and pinned.
 
 mod errors;
+mod events;
 mod legacy_sse;
 mod session;
 mod sse_limit;
@@ -26,6 +27,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use feather_domain::catalog::{UpstreamTool, catalog_too_large, tool_bytes};
+use feather_service::vendors::CallEvents;
 use tokio::time::Instant;
 
 pub use errors::McpError;
@@ -152,7 +154,7 @@ impl McpClient {
     /// validity are the caller's to judge).
     pub async fn list_tools(&self, endpoint: &McpEndpoint) -> Result<Vec<UpstreamTool>, McpError> {
         let deadline = after(self.limits.sync_timeout);
-        let session = self.open(endpoint, deadline).await?;
+        let session = self.open(endpoint, deadline, &CallEvents::none()).await?;
         let listed = self.list_all(&session, deadline).await;
         session.close(self.limits.connect_timeout).await;
         listed
@@ -170,15 +172,21 @@ impl McpClient {
         endpoint: &McpEndpoint,
         name: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
+        events: &CallEvents,
     ) -> Result<serde_json::Value, McpError> {
         let deadline = after(
             self.limits
                 .connect_timeout
                 .saturating_add(self.limits.request_timeout),
         );
-        let session = self.open(endpoint, deadline).await?;
+        let session = self.open(endpoint, deadline, events).await?;
+        let progress = events.is_listened_to();
         let called = self
-            .step(deadline, CALLING, session.call_tool(name, arguments))
+            .step(
+                deadline,
+                CALLING,
+                session.call_tool(name, arguments, progress),
+            )
             .await;
         session.close(self.limits.connect_timeout).await;
         called
@@ -186,7 +194,12 @@ impl McpClient {
 
     /// Checks the URL against the policy, then opens a session within one request's
     /// time (and the operation's deadline).
-    async fn open(&self, endpoint: &McpEndpoint, deadline: Instant) -> Result<Session, McpError> {
+    async fn open(
+        &self,
+        endpoint: &McpEndpoint,
+        deadline: Instant,
+        events: &CallEvents,
+    ) -> Result<Session, McpError> {
         let open = async {
             // The HTTP client's resolver checks every host name, but an IP-literal URL
             // never reaches a resolver: this check covers it (and non-http schemes).
@@ -194,7 +207,7 @@ impl McpClient {
                 .check_url(endpoint.url.as_str())
                 .await
                 .map_err(McpError::Refused)?;
-            Session::open(&self.http, endpoint, &self.limits).await
+            Session::open(&self.http, endpoint, &self.limits, events).await
         };
         self.step(deadline, OPENING, open).await
     }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use feather_service::vendors::{
-    CredentialProvider, ToolSource, UpstreamCredentials, VendorConnection,
+    CallEvents, CredentialProvider, ToolSource, UpstreamCredentials, VendorConnection,
 };
 use feather_service::{
     NewConnection, SyncOutcome, UpstreamError, UpstreamTool, Upstreams, VendorRegistry,
@@ -56,6 +56,7 @@ impl ToolSource for Notebook {
         credentials: &UpstreamCredentials,
         name: &str,
         arguments: Map<String, Value>,
+        _events: &CallEvents,
     ) -> Result<Value, UpstreamError> {
         assert_eq!(name, "write_note");
         self.calls

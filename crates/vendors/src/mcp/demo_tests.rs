@@ -1,6 +1,7 @@
 //! The client against a real MCP server, `feather_demo_mcp::DemoServer` (rmcp's server
 //! for Streamable HTTP, its own glue for legacy SSE), over every transport setting.
 
+use feather_service::vendors::CallEvents;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use feather_demo_mcp::{DemoServer, TOOL_NAMES};
@@ -88,6 +89,7 @@ async fn mcp_demo_tool_calls_return_structured_content_over_every_transport() {
                 &endpoint,
                 "search_customers",
                 arguments(json!({"query": "", "limit": 2})),
+                &CallEvents::none(),
             )
             .await
             .expect("call");
@@ -112,13 +114,14 @@ async fn mcp_demo_tool_errors_are_answers_and_unknown_tools_are_errors() {
                 &endpoint,
                 "search_customers",
                 arguments(json!({"query": "", "limit": 0})),
+                &CallEvents::none(),
             )
             .await
             .expect("a tool error is a result");
         assert_eq!(result["isError"], json!(true), "{endpoint:?}: {result}");
 
         let error = client
-            .call_tool(&endpoint, "no_such_tool", Map::new())
+            .call_tool(&endpoint, "no_such_tool", Map::new(), &CallEvents::none())
             .await
             .expect_err("unknown tool");
         assert!(

@@ -1,6 +1,7 @@
 //! Every failure mode ends as the right [`McpError`], over both transports, against the
 //! fakes of [`super::fakes`].
 
+use feather_service::vendors::CallEvents;
 use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderValue};
@@ -116,7 +117,12 @@ async fn mcp_a_json_rpc_error_from_a_tool_call_is_the_servers_own_answer() {
     for transport in BOTH {
         let fake = fake(transport, Fault::RpcErrorOnCall).await;
         let error = client(limits())
-            .call_tool(&endpoint(&fake, transport), "nope", Default::default())
+            .call_tool(
+                &endpoint(&fake, transport),
+                "nope",
+                Default::default(),
+                &CallEvents::none(),
+            )
             .await
             .expect_err("refused");
         fake.stop().await;
@@ -143,7 +149,12 @@ async fn mcp_call_tool_returns_the_result_json() {
         let fake = fake(transport, Fault::None).await;
         let arguments = json!({"q": "hello"}).as_object().cloned().expect("object");
         let result = client(limits())
-            .call_tool(&endpoint(&fake, transport), "tool_0_0", arguments)
+            .call_tool(
+                &endpoint(&fake, transport),
+                "tool_0_0",
+                arguments,
+                &CallEvents::none(),
+            )
             .await
             .expect("call");
         assert_eq!(result["structuredContent"], json!({"echo": {"q": "hello"}}));
@@ -250,7 +261,12 @@ async fn mcp_a_hanging_tool_call_times_out() {
         let fake = fake(transport, Fault::HangOnCall).await;
         let started = Instant::now();
         let error = client(limits())
-            .call_tool(&endpoint(&fake, transport), "tool_0_0", Default::default())
+            .call_tool(
+                &endpoint(&fake, transport),
+                "tool_0_0",
+                Default::default(),
+                &CallEvents::none(),
+            )
             .await
             .expect_err("hang");
         assert_eq!(

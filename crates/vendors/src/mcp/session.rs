@@ -4,11 +4,12 @@ use feather_domain::custom_mcp::RESERVED_HEADERS;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use feather_service::vendors::CallEvents;
 use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest, Implementation,
-    ListToolsRequest, PaginatedRequestParams, ProtocolVersion, ServerResult,
+    CallToolRequestParams, ClientRequest, ListToolsRequest, NumberOrString, PaginatedRequestParams,
+    ProgressToken, RequestMetaObject, ServerResult,
 };
 use rmcp::service::{RoleClient, RunningService, ServiceExt};
 use serde_json::Value;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use super::errors::{
     FailureSlot, WRONG_TRANSPORT_STATUSES, from_initialize, from_service, rejected_status,
 };
+use super::events::EventForwarder;
 use super::legacy_sse::LegacySse;
 use super::{McpEndpoint, McpError, McpLimits, McpTransport, streamable};
 
@@ -26,7 +28,7 @@ pub(super) const CALLING: &str = "calling the tool";
 
 /// An initialized session and where its transport records failures rmcp swallows.
 pub(super) struct Session {
-    service: RunningService<RoleClient, ClientConfig>,
+    service: RunningService<RoleClient, EventForwarder>,
     failure: FailureSlot,
 }
 
@@ -37,26 +39,25 @@ impl Session {
         http: &reqwest::Client,
         endpoint: &McpEndpoint,
         limits: &McpLimits,
+        events: &CallEvents,
     ) -> Result<Session, McpError> {
         check_headers(&endpoint.headers)?;
         match endpoint.transport {
-            McpTransport::StreamableHttp => {
-                open_streamable(http, endpoint, limits)
-                    .await
-                    .map_err(|failed| match failed.wrong_transport {
-                        Some(status) => McpError::WrongTransport {
-                            status,
-                            tried: McpTransport::StreamableHttp,
-                        },
-                        None => failed.error,
-                    })
-            }
-            McpTransport::Sse => open_legacy(http, endpoint, limits).await,
-            McpTransport::Auto => match open_streamable(http, endpoint, limits).await {
+            McpTransport::StreamableHttp => open_streamable(http, endpoint, limits, events)
+                .await
+                .map_err(|failed| match failed.wrong_transport {
+                    Some(status) => McpError::WrongTransport {
+                        status,
+                        tried: McpTransport::StreamableHttp,
+                    },
+                    None => failed.error,
+                }),
+            McpTransport::Sse => open_legacy(http, endpoint, limits, events).await,
+            McpTransport::Auto => match open_streamable(http, endpoint, limits, events).await {
                 Ok(session) => Ok(session),
                 Err(failed) if failed.wrong_transport.is_some() => {
                     tracing::debug!("Streamable HTTP refused; trying the legacy SSE transport");
-                    open_legacy(http, endpoint, limits)
+                    open_legacy(http, endpoint, limits, events)
                         .await
                         .map_err(|error| match error {
                             McpError::WrongTransport { status, .. } => McpError::WrongTransport {
@@ -100,12 +101,20 @@ impl Session {
 
     /// Calls a tool; its result as MCP JSON. Dropping the future (a timeout) sends the
     /// server `notifications/cancelled`.
+    /// Calls the tool; with `progress`, asks the upstream for progress notifications
+    /// (which the session's handler passes on).
     pub(super) async fn call_tool(
         &self,
         name: &str,
         arguments: serde_json::Map<String, Value>,
+        progress: bool,
     ) -> Result<Value, McpError> {
-        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        let mut params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        if progress {
+            // One call per session: any token is this call's.
+            let token = ProgressToken(NumberOrString::String("feather-call".into()));
+            params.meta = Some(RequestMetaObject::with_progress_token(token));
+        }
         let result = self
             .service
             .peer()
@@ -138,6 +147,7 @@ async fn open_streamable(
     http: &reqwest::Client,
     endpoint: &McpEndpoint,
     limits: &McpLimits,
+    events: &CallEvents,
 ) -> Result<Session, StreamableFailure> {
     let failure = FailureSlot::default();
     let headers = header_map(&endpoint.headers);
@@ -148,7 +158,7 @@ async fn open_streamable(
         limits,
         failure.clone(),
     );
-    match client_config().serve(transport).await {
+    match EventForwarder::to(events.clone()).serve(transport).await {
         Ok(service) => Ok(Session { service, failure }),
         Err(error) => {
             let wrong_transport =
@@ -166,6 +176,7 @@ async fn open_legacy(
     http: &reqwest::Client,
     endpoint: &McpEndpoint,
     limits: &McpLimits,
+    events: &CallEvents,
 ) -> Result<Session, McpError> {
     let failure = FailureSlot::default();
     let transport = LegacySse::connect(
@@ -176,25 +187,13 @@ async fn open_legacy(
         failure.clone(),
     )
     .await?;
-    let service = client_config()
+    let service = EventForwarder::to(events.clone())
         .serve(transport)
         .await
         .map_err(|error| from_initialize(error, &failure, OPENING))?;
     Ok(Session { service, failure })
 }
 
-fn client_config() -> ClientConfig {
-    ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("feather-integrations", env!("CARGO_PKG_VERSION")),
-    )
-    // The newest version every current server SDK speaks with the classic initialize
-    // handshake; rmcp's own default would start with the newer discovery lifecycle.
-    .with_protocol_version(ProtocolVersion::V_2025_06_18)
-}
-
-/// Refuses headers the transports own and repeated headers (rmcp takes one value per
-/// name). Names only in messages: values are secrets.
 fn check_headers(headers: &HeaderMap) -> Result<(), McpError> {
     for name in headers.keys() {
         // Header names are lowercase in an `http::HeaderMap`, as in the domain's list.
