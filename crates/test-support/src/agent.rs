@@ -2,14 +2,17 @@
 //! client (rmcp's) connected to it with an API key, recording the notifications it gets.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use feather_http::ServerLimits;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-    ProtocolVersion, Tool,
+    NumberOrString, ProgressNotificationParam, ProgressToken, ProtocolVersion, RequestMetaObject,
+    Tool,
 };
+#[allow(deprecated)]
+use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -71,12 +74,26 @@ impl TestApp {
 pub struct Agent {
     service: RunningService<RoleClient, AgentHandler>,
     tool_list_changed: Arc<Notify>,
+    notified: Arc<Mutex<Vec<Value>>>,
 }
 
 #[derive(Debug, Clone)]
 struct AgentHandler {
     config: ClientConfig,
     tool_list_changed: Arc<Notify>,
+    /// The progress and log notifications received, as `{"progress": params}` and
+    /// `{"log": params}`, in order.
+    notified: Arc<Mutex<Vec<Value>>>,
+}
+
+impl AgentHandler {
+    fn record(&self, kind: &str, params: serde_json::Result<Value>) {
+        let params = params.expect("notification params serialize");
+        self.notified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(serde_json::json!({ kind: params }));
+    }
 }
 
 impl ClientHandler for AgentHandler {
@@ -86,6 +103,23 @@ impl ClientHandler for AgentHandler {
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.tool_list_changed.notify_one();
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.record("progress", serde_json::to_value(params));
+    }
+
+    #[allow(deprecated)]
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.record("log", serde_json::to_value(params));
     }
 }
 
@@ -114,9 +148,11 @@ impl Agent {
             config = config.with_protocol_version(version.clone());
         }
         let tool_list_changed = Arc::new(Notify::new());
+        let notified = Arc::default();
         let handler = AgentHandler {
             config,
             tool_list_changed: tool_list_changed.clone(),
+            notified: Arc::clone(&notified),
         };
         let transport = StreamableHttpClientTransport::from_config(
             StreamableHttpClientTransportConfig::with_uri(url).auth_header(api_key),
@@ -134,6 +170,7 @@ impl Agent {
         Ok(Agent {
             service,
             tool_list_changed,
+            notified,
         })
     }
 
@@ -175,6 +212,59 @@ impl Agent {
             .call_tool(CallToolRequestParams::new(name.to_owned()).with_arguments(arguments))
             .await
             .map_err(|error| error.to_string())
+    }
+
+    /// Calls `name` with `arguments` under the progress token `token`, asking (on
+    /// 2026-07-28, where a request opts in) for log messages from `log_level` up.
+    #[allow(deprecated)]
+    pub async fn call_reporting(
+        &self,
+        name: &str,
+        arguments: Value,
+        token: &str,
+        log_level: LoggingLevel,
+    ) -> Result<CallToolResult, String> {
+        let Value::Object(arguments) = arguments else {
+            panic!("arguments must be an object");
+        };
+        let mut meta = RequestMetaObject::with_progress_token(ProgressToken(
+            NumberOrString::String(token.to_owned().into()),
+        ));
+        meta.set_log_level(log_level);
+        let mut params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        params.meta = Some(meta);
+        self.service
+            .peer()
+            .call_tool(params)
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    /// Sets the session's log level (`logging/setLevel`).
+    #[allow(deprecated)]
+    pub async fn set_log_level(&self, level: LoggingLevel) {
+        self.service
+            .peer()
+            .set_level(SetLevelRequestParams::new(level))
+            .await
+            .expect("logging/setLevel answers");
+    }
+
+    /// The progress and log notifications received so far, once at least `count` have
+    /// arrived (waiting at most 10 s).
+    pub async fn notifications(&self, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self
+                .notified
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            if notified.len() >= count || tokio::time::Instant::now() > deadline {
+                return notified;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits (at most 10 s) for a `notifications/tools/list_changed`; whether one came.

@@ -33,6 +33,10 @@ pub enum Upstream {
     HangsOnCall(Value),
     /// `tools/list` is answered with a body that is not JSON.
     InvalidJsonOnList,
+    /// Lists these tools; a call is answered on an event stream: progress 0, 50 and 100
+    /// of 100 under the request's progress token (when it has one), a `debug` and a
+    /// `warning` log message, then the echo of its arguments.
+    Notifies(Value),
 }
 
 /// A tiny Streamable HTTP MCP server on 127.0.0.1 (at `/mcp`) that answers as told and
@@ -207,10 +211,14 @@ async fn fake_mcp(
         (Some("tools/list"), Upstream::InvalidJsonOnList) => {
             return json_rpc_response("{not json".to_owned());
         }
-        (Some("tools/list"), Upstream::Lists(tools) | Upstream::HangsOnCall(tools)) => {
+        (
+            Some("tools/list"),
+            Upstream::Lists(tools) | Upstream::HangsOnCall(tools) | Upstream::Notifies(tools),
+        ) => {
             json!({"tools": tools})
         }
         (Some("tools/call"), Upstream::HangsOnCall(_)) => return hang().await,
+        (Some("tools/call"), Upstream::Notifies(_)) => return notifying_call(&request, id),
         (Some("tools/call"), _) => json!({
             "content": [{"type": "text", "text": "ok"}],
             "structuredContent": {"echo": request["params"]["arguments"]},
@@ -224,6 +232,46 @@ async fn fake_mcp(
         }
     };
     json_rpc_response(json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
+}
+
+/// The answer of [`Upstream::Notifies`] to a `tools/call`: its notifications, then its
+/// result, as one event stream.
+fn notifying_call(request: &Value, id: Value) -> Response {
+    let mut messages = Vec::new();
+    if let Some(token) = request["params"]["_meta"].get("progressToken") {
+        for progress in [0, 50, 100] {
+            messages.push(json!({
+                "jsonrpc": "2.0",
+                "method": "notifications/progress",
+                "params": {"progressToken": token, "progress": progress, "total": 100}
+            }));
+        }
+    }
+    for (level, data) in [("debug", "starting"), ("warning", "almost out of quota")] {
+        messages.push(json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/message",
+            "params": {"level": level, "logger": "fake", "data": data}
+        }));
+    }
+    let result = json!({
+        "content": [{"type": "text", "text": "ok"}],
+        "structuredContent": {"echo": request["params"]["arguments"]},
+        "isError": false
+    });
+    messages.push(json!({"jsonrpc": "2.0", "id": id, "result": result}));
+    let stream: String = messages
+        .iter()
+        .map(|message| format!("event: message\ndata: {message}\n\n"))
+        .collect();
+    (
+        [
+            (CONTENT_TYPE.as_str(), "text/event-stream"),
+            ("mcp-session-id", "fake-session"),
+        ],
+        stream,
+    )
+        .into_response()
 }
 
 fn json_rpc_response(text: String) -> Response {

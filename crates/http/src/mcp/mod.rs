@@ -5,6 +5,7 @@
 //! of the API; `Host` and `Origin` are checked against DNS rebinding.
 
 mod catalog;
+mod events;
 mod server;
 mod watch;
 

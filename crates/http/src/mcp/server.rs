@@ -1,21 +1,25 @@
 //! The MCP server an agent talks to: one per session (protocol versions with sessions) or
 //! per request (2026-07-28, stateless), bound to the caller it first served.
 
+// Logging (`logging/setLevel`) is deprecated from 2026-07-28 (SEP-2577) but part of the
+// 2025 versions served.
+#![allow(deprecated)]
+
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use axum::http::request::Parts;
 use feather_service::{AgentCall, ServiceError};
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Extensions,
-    Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ResultType,
-    ServerCapabilities, ServerConfig,
+    Implementation, ListToolsResult, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
+    ResultType, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{AgentCaller, catalog, watch};
+use super::{AgentCaller, catalog, events, watch};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -36,6 +40,9 @@ pub(crate) struct AgentServer {
     /// Who this session serves: set by its first request, and every later one must come
     /// from the same organization and endpoint.
     bound: Arc<OnceLock<AgentCaller>>,
+    /// The least severe upstream log level a session's agent is sent (`logging/setLevel`;
+    /// every level until it sets one).
+    log_level: Arc<Mutex<LoggingLevel>>,
     /// Cancelled when the session ends (its server is dropped): stops its watcher.
     ended: CancellationToken,
     _end_on_drop: Arc<DropGuard>,
@@ -47,6 +54,7 @@ impl AgentServer {
         AgentServer {
             state,
             bound: Arc::default(),
+            log_level: Arc::new(Mutex::new(LoggingLevel::Debug)),
             _end_on_drop: Arc::new(ended.clone().drop_guard()),
             ended,
         }
@@ -73,11 +81,32 @@ impl AgentServer {
     fn page_size(&self) -> usize {
         self.state.mcp.tools_page_size
     }
+
+    /// Which of the upstream's notifications this call's agent is sent: progress under
+    /// its token, and log messages from the level its session set (2025 versions) or its
+    /// request opted in to (2026-07-28, where a request without a level gets none).
+    fn wanted(&self, context: &RequestContext<RoleServer>) -> events::Wanted {
+        let log_level = if context.protocol_version() == Some(ProtocolVersion::V_2026_07_28) {
+            context.meta.log_level()
+        } else {
+            Some(
+                *self
+                    .log_level
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            )
+        };
+        events::Wanted {
+            progress_token: context.meta.get_progress_token(),
+            log_level,
+        }
+    }
 }
 
 impl ServerHandler for AgentServer {
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
+            .enable_logging()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
@@ -142,11 +171,13 @@ impl ServerHandler for AgentServer {
             ))])
             .into());
         }
+        let (events, forwarding) = events::pass_on(context.peer.clone(), self.wanted(&context));
         let call = self.state.service.call_agent_tool(
             caller.principal.organization_id,
             caller.connection_slug.as_deref(),
             &request.name,
             request.arguments.unwrap_or_default(),
+            &events,
         );
         let called = tokio::select! {
             called = call => called,
@@ -154,6 +185,12 @@ impl ServerHandler for AgentServer {
                 return Err(McpError::invalid_request("The call was cancelled.", None));
             }
         };
+        // The upstream's session is closed: its notifications are all in; they reach the
+        // agent before the result.
+        drop(events);
+        if let Some(forwarding) = forwarding {
+            let _ = forwarding.await;
+        }
         match called.map_err(service_failure)? {
             AgentCall::Result(result) => Ok(passed_on(result).into()),
             AgentCall::UnknownTool => Err(McpError::invalid_params(
@@ -164,6 +201,19 @@ impl ServerHandler for AgentServer {
                 None,
             )),
         }
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.caller(&context.extensions)?;
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = request.level;
+        Ok(())
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

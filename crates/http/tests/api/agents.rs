@@ -5,10 +5,14 @@
 use axum::http::StatusCode;
 use feather_demo_mcp::DemoServer;
 use feather_domain::invocation::InvocationMode;
+#[allow(deprecated)]
+use rmcp::model::LoggingLevel;
 use rmcp::model::{CallToolResult, ProtocolVersion, Tool};
 use serde_json::{Value, json};
 
-use crate::support::{Agent, Seeded, ServedApp, TestApp, catalog, start_demo};
+use crate::support::{
+    Agent, FakeMcp, Seeded, ServedApp, TestApp, Upstream, catalog, mcp_connection, start_demo,
+};
 
 /// The protocol versions the endpoint serves: two with sessions, one stateless (`None`:
 /// 2026-07-28, by `server/discover`).
@@ -291,6 +295,72 @@ async fn an_open_session_is_told_when_its_tools_change() {
     );
     agent.close().await;
     demo.shutdown().await;
+}
+
+#[tokio::test]
+#[allow(deprecated)] // MCP logging: deprecated in 2026-07-28, part of the 2025 versions.
+async fn an_upstreams_progress_and_log_messages_reach_the_agent_as_it_asked() {
+    let app = TestApp::new().await;
+    let upstream = FakeMcp::start(Upstream::Notifies(json!([
+        {"name": "export", "inputSchema": {"type": "object"}}
+    ])))
+    .await;
+    let connection = app
+        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
+        .await;
+    app.sync_now(&connection).await;
+    let served = app.serve().await;
+    let warning = json!({"level": "warning", "logger": "fake", "data": "almost out of quota"});
+
+    // A session sets its level once; the debug message is below it.
+    let session = owner_agent(&app, &served, Some(ProtocolVersion::V_2025_11_25)).await;
+    session.set_log_level(LoggingLevel::Warning).await;
+    let result = session
+        .call_reporting("demo_export", json!({}), "agent-7", LoggingLevel::Debug)
+        .await
+        .expect("the call is answered");
+    assert_ne!(result.is_error, Some(true), "{result:#?}");
+    let notified = session.notifications(4).await;
+    assert_eq!(progress_of_one_token(&notified), [0.0, 50.0, 100.0]);
+    assert_eq!(logs(&notified), [warning]);
+    session.close().await;
+
+    // A 2026-07-28 request opts in with its own level.
+    let stateless = owner_agent(&app, &served, None).await;
+    stateless
+        .call_reporting("demo_export", json!({}), "agent-7", LoggingLevel::Debug)
+        .await
+        .expect("the call is answered");
+    let notified = stateless.notifications(5).await;
+    assert_eq!(progress_of_one_token(&notified), [0.0, 50.0, 100.0]);
+    assert_eq!(logs(&notified).len(), 2, "debug and warning: {notified:#?}");
+    stateless.close().await;
+    upstream.stop().await;
+}
+
+/// The progress values notified, in order, all under one token (the agent's: its client
+/// chooses it).
+#[track_caller]
+fn progress_of_one_token(notified: &[Value]) -> Vec<f64> {
+    let progress: Vec<&Value> = notified.iter().filter_map(|n| n.get("progress")).collect();
+    let tokens: Vec<&Value> = progress.iter().map(|p| &p["progressToken"]).collect();
+    assert!(
+        tokens.windows(2).all(|pair| pair[0] == pair[1]),
+        "{tokens:?}"
+    );
+    assert!(progress.iter().all(|p| p["total"].as_f64() == Some(100.0)));
+    progress
+        .iter()
+        .filter_map(|p| p["progress"].as_f64())
+        .collect()
+}
+
+/// The log messages notified, in order.
+fn logs(notified: &[Value]) -> Vec<Value> {
+    notified
+        .iter()
+        .filter_map(|n| n.get("log").cloned())
+        .collect()
 }
 
 /// A raw `initialize` request body.
