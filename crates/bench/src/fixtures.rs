@@ -172,6 +172,7 @@ pub async fn generate_w1(store: &Store) -> anyhow::Result<(Uuid, String)> {
                 description: Some(tool.description.clone()),
                 input_schema: tool.input_schema.clone(),
                 output_schema: tool.response_schema.clone(),
+                annotations: None,
             })
             .collect();
         service

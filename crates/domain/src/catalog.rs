@@ -34,6 +34,9 @@ pub struct UpstreamTool {
     pub description: Option<String>,
     pub input_schema: Value,
     pub output_schema: Option<Value>,
+    /// The tool's MCP annotations (`readOnlyHint`, `destructiveHint`, …), a JSON object,
+    /// as the server sent them: hints for agents, passed on, never trusted.
+    pub annotations: Option<Value>,
 }
 
 /// Why a catalog cannot be recorded: one sentence naming the tool at fault.
@@ -49,6 +52,7 @@ pub fn tool_bytes(tool: &UpstreamTool) -> usize {
         + text(&tool.description)
         + json_bytes(&tool.input_schema)
         + tool.output_schema.as_ref().map_or(0, json_bytes)
+        + tool.annotations.as_ref().map_or(0, json_bytes)
 }
 
 /// Why a catalog is refused for its total size alone.
@@ -184,6 +188,7 @@ mod tests {
             description: None,
             input_schema: json!({"type": "object", "properties": {"q": {"type": "string"}}}),
             output_schema: None,
+            annotations: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Tool {
     pub last_seen_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The MCP annotations the server lists the tool with (sync-owned).
+    #[cfg_attr(feature = "sqlx", sqlx(json(nullable)))]
+    pub annotations: Option<Value>,
 }
 
 impl Tool {

@@ -28,6 +28,8 @@ pub struct AgentTool {
     pub input_schema: Arc<Map<String, Value>>,
     /// The shape after the saved field map when one applies, else the upstream's.
     pub output_schema: Option<Arc<Map<String, Value>>>,
+    /// The upstream's annotations (`readOnlyHint`, …), passed on as listed.
+    pub annotations: Option<Value>,
     /// The nickname slug of the tool's connection (`/mcp/{nickname_slug}` lists only its
     /// tools).
     pub connection_slug: String,
@@ -143,6 +145,7 @@ fn agent_tool(row: EnabledTool) -> AgentTool {
         description: tool.description,
         input_schema: Arc::new(object_schema(input_schema)),
         output_schema: output_schema.map(object_schema).map(Arc::new),
+        annotations: tool.annotations,
         connection_slug: row.nickname_slug,
     }
 }

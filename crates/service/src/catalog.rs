@@ -73,6 +73,7 @@ impl Service {
                 description: tool.description,
                 input_schema: tool.input_schema,
                 response_schema: tool.output_schema,
+                annotations: tool.annotations,
             };
             let view = derive_tool_view(
                 &tool.input_schema,

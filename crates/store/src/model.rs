@@ -30,6 +30,8 @@ pub struct CatalogTool {
     pub description: Option<String>,
     pub input_schema: Value,
     pub response_schema: Option<Value>,
+    /// The tool's MCP annotations as its server lists them.
+    pub annotations: Option<Value>,
 }
 
 /// A failed sync attempt, as the connection records it.

@@ -367,6 +367,7 @@ impl TestApp {
                 description: tool.description,
                 input_schema: tool.input_schema,
                 response_schema: tool.output_schema,
+                annotations: None,
             })
             .collect();
         self.service

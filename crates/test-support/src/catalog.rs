@@ -13,6 +13,7 @@ pub fn send_message() -> UpstreamTool {
         description: Some("Post a message to a channel.".to_owned()),
         input_schema: send_message_input(),
         output_schema: Some(send_message_output()),
+        annotations: None,
     }
 }
 
@@ -85,6 +86,7 @@ pub fn list_channels() -> UpstreamTool {
             }
         }),
         output_schema: None,
+        annotations: None,
     }
 }
 
@@ -103,6 +105,7 @@ pub fn get_user() -> UpstreamTool {
             "type": "object",
             "properties": {"id": {"type": "string"}, "name": {"type": "string"}}
         })),
+        annotations: None,
     }
 }
 
@@ -119,6 +122,7 @@ pub fn tool(name: &str, input_schema: Value) -> UpstreamTool {
         description: None,
         input_schema,
         output_schema: None,
+        annotations: None,
     }
 }
 

@@ -128,6 +128,7 @@ pub async fn seed_connection(store: &Store, organization_id: Uuid) -> Uuid {
         description: None,
         input_schema: json!({"type": "object", "properties": {"limit": {"type": "integer"}}}),
         response_schema: None,
+        annotations: None,
     };
     store
         .seed_catalog(

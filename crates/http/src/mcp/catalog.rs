@@ -97,6 +97,10 @@ fn listed_tool(tool: AgentTool) -> ListedTool {
         listed.description = None;
     }
     listed.output_schema = tool.output_schema;
+    // As the upstream listed them; annotations rmcp cannot represent are left out.
+    listed.annotations = tool
+        .annotations
+        .and_then(|annotations| serde_json::from_value(annotations).ok());
     ListedTool {
         connection_slug: tool.connection_slug,
         tool: listed,
@@ -135,6 +139,7 @@ mod tests {
             description: None,
             input_schema: Arc::new(Map::from_iter([("type".to_owned(), json!("object"))])),
             output_schema: None,
+            annotations: None,
             connection_slug: connection_slug.to_owned(),
         }
     }

@@ -126,6 +126,29 @@ async fn a_pinned_field_is_absent_from_the_schema_and_its_value_wins_on_every_ca
 }
 
 #[tokio::test]
+async fn a_tools_annotations_are_passed_on_as_the_server_listed_them() {
+    let app = TestApp::new().await;
+    let annotations = json!({"title": "Look up", "readOnlyHint": true, "openWorldHint": false});
+    let upstream = FakeMcp::start(Upstream::Lists(json!([
+        {"name": "lookup", "inputSchema": {"type": "object"}, "annotations": annotations},
+        {"name": "plain", "inputSchema": {"type": "object"}}
+    ])))
+    .await;
+    let connection = app
+        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
+        .await;
+    app.sync_now(&connection).await;
+    let served = app.serve().await;
+    let agent = owner_agent(&app, &served, None).await;
+    let tools = agent.list_all_tools().await;
+    let listed = |name: &str| serde_json::to_value(tool(&tools, name)).expect("a tool");
+    assert_eq!(listed("demo_lookup")["annotations"], annotations);
+    assert_eq!(listed("demo_plain").get("annotations"), None);
+    agent.close().await;
+    upstream.stop().await;
+}
+
+#[tokio::test]
 async fn arguments_that_do_not_fit_come_back_as_a_tool_error_naming_the_field() {
     let (app, served, demo, connection) = demo_app().await;
     let agent = owner_agent(&app, &served, None).await;

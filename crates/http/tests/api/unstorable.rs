@@ -133,6 +133,7 @@ async fn an_integer_beyond_64_bits_is_a_422_not_a_rounded_pin() {
         description: None,
         input_schema: json!({"type": "object", "properties": {"big": {"type": "integer"}}}),
         output_schema: None,
+        annotations: None,
     };
     let seeded = app.seed_connection("Acme", vec![tool]).await;
     let before = app.state().await;

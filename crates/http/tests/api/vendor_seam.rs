@@ -47,6 +47,7 @@ impl ToolSource for Notebook {
                 "required": ["notebook", "text"]
             }),
             output_schema: None,
+            annotations: None,
         }])
     }
 

@@ -12,6 +12,7 @@ fn tool(name: &str) -> UpstreamTool {
         description: None,
         input_schema: json!({"type": "object"}),
         output_schema: None,
+        annotations: None,
     }
 }
 

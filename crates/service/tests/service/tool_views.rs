@@ -20,6 +20,7 @@ fn search_tool() -> UpstreamTool {
             "properties": {"channel": {"type": "string"}, "limit": {"type": "integer", "maximum": 100}}
         }),
         output_schema: None,
+        annotations: None,
     }
 }
 

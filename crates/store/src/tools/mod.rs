@@ -20,7 +20,7 @@ macro_rules! tool_columns {
     () => {
         "id, connection_id, organization_id, tool_path, slug, display_name, \
                        description, input_schema, response_schema, is_enabled, input_defaults, \
-                       response_field_map, last_seen_at, created_at, updated_at"
+                       response_field_map, last_seen_at, created_at, updated_at, annotations"
     };
 }
 
@@ -299,7 +299,7 @@ impl Write {
             tool_view_columns!(),
             ") \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, NULL, NULL, $10, $10, $10, \
-               $11, $12, $13, $14, $15, $16) \
+               $11, $12, $13, $14, $15, $16, $17) \
              ON CONFLICT (connection_id, tool_path) DO UPDATE SET \
                view_revision = excluded.view_revision, \
                default_count = excluded.default_count, \
@@ -311,6 +311,7 @@ impl Write {
                description = excluded.description, \
                input_schema = excluded.input_schema, \
                response_schema = excluded.response_schema, \
+               annotations = excluded.annotations, \
                last_seen_at = excluded.last_seen_at, \
                updated_at = CASE WHEN \
                  connection_tools.display_name IS DISTINCT FROM excluded.display_name \
@@ -319,6 +320,8 @@ impl Write {
                     IS DISTINCT FROM CAST(excluded.input_schema AS TEXT) \
                  OR CAST(connection_tools.response_schema AS TEXT) \
                     IS DISTINCT FROM CAST(excluded.response_schema AS TEXT) \
+                 OR CAST(connection_tools.annotations AS TEXT) \
+                    IS DISTINCT FROM CAST(excluded.annotations AS TEXT) \
                THEN excluded.updated_at ELSE connection_tools.updated_at END"
         );
         let columns = DerivedColumns::from(view);
@@ -333,7 +336,8 @@ impl Write {
                 .bind(&tool.description)
                 .bind(Document(&tool.input_schema))
                 .bind(tool.response_schema.as_ref().map(Document))
-                .bind(at);
+                .bind(at)
+                .bind(tool.annotations.as_ref().map(Document));
             bind_derived_columns!(query, columns)
                 .execute(connection)
                 .await
@@ -409,6 +413,8 @@ impl Write {
                         .push_bind(tool.last_seen_at)
                         .push_bind(tool.created_at)
                         .push_bind(tool.updated_at)
+                        // A view does not carry them: the next sync writes them.
+                        .push_bind(None::<Document<&serde_json::Value>>)
                         .push_bind(DERIVATION_REVISION)
                         .push_bind(count(tool.default_count))
                         .push_bind(count(tool.pinned_count))

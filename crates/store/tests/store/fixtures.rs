@@ -50,6 +50,7 @@ pub fn catalog_tool(path: &str) -> CatalogTool {
         description: Some(format!("Does {path}")),
         input_schema: input_schema(),
         response_schema: None,
+        annotations: None,
     }
 }
 

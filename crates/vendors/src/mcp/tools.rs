@@ -3,7 +3,7 @@
 //! rmcp's typed `list_tools` rejects a whole page when one tool does not fit its `Tool`
 //! type, with nothing better than "unexpected response". The page is read here from the
 //! raw JSON instead, so a broken tool is named, and fields this service does not use
-//! (icons, annotations beyond the title, `_meta`) cannot fail a sync.
+//! (icons, `_meta`) cannot fail a sync. Annotations are kept as listed, for agents.
 
 use serde_json::Value;
 
@@ -78,12 +78,16 @@ fn parse_tool(index: usize, tool: Value) -> Result<UpstreamTool, McpError> {
         .and_then(|annotations| annotations.get("title"));
     let title = text(tool.get("title")).or_else(|| text(annotations_title));
     let description = text(tool.get("description"));
+    // Hints, not rules: annotations that are not an object carry none, and are dropped
+    // rather than failing the sync.
+    let annotations = tool.remove("annotations").filter(Value::is_object);
     Ok(UpstreamTool {
         name,
         title,
         description,
         input_schema,
         output_schema,
+        annotations,
     })
 }
 
@@ -112,11 +116,13 @@ mod tests {
     fn reads_tools_titles_schemas_and_cursor() {
         let page = parse_page(json!({
             "tools": [
-                {"name": "a", "title": "A", "annotations": {"title": "not me"},
+                {"name": "a", "title": "A",
+                 "annotations": {"title": "not me", "readOnlyHint": true},
                  "description": "does a", "inputSchema": {"type": "object"},
                  "outputSchema": {"type": "object", "properties": {}}, "icons": [1]},
                 {"name": "b", "annotations": {"title": "B"}, "inputSchema": {"type": "object"}},
-                {"name": "c", "title": 3, "inputSchema": true, "outputSchema": null}
+                {"name": "c", "title": 3, "inputSchema": true, "outputSchema": null,
+                 "annotations": "read-only"}
             ],
             "nextCursor": "p2"
         }))
@@ -130,12 +136,14 @@ mod tests {
                 description: Some("does a".into()),
                 input_schema: json!({"type": "object"}),
                 output_schema: Some(json!({"type": "object", "properties": {}})),
+                annotations: Some(json!({"title": "not me", "readOnlyHint": true})),
             }
         );
         assert_eq!(page.tools[1].title.as_deref(), Some("B"));
         assert_eq!(page.tools[2].title, None);
         assert_eq!(page.tools[2].input_schema, json!(true));
         assert_eq!(page.tools[2].output_schema, None);
+        assert_eq!(page.tools[2].annotations, None, "not an object: no hints");
     }
 
     #[test]
