@@ -87,15 +87,11 @@ impl AgentCatalog {
 }
 
 fn listed_tool(tool: AgentTool) -> ListedTool {
-    let mut listed = Tool::new(
-        tool.name,
-        tool.description.unwrap_or_default(),
-        tool.input_schema,
-    )
-    .with_title(tool.title);
-    if listed.description.as_deref() == Some("") {
-        listed.description = None;
-    }
+    let mut listed = Tool::new(tool.name, "", tool.input_schema).with_title(tool.title);
+    listed.description = tool
+        .description
+        .filter(|description| !description.is_empty())
+        .map(Into::into);
     listed.output_schema = tool.output_schema;
     // As the upstream listed them; annotations rmcp cannot represent are left out.
     listed.annotations = tool
