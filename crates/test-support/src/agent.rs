@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use feather_http::ServerLimits;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-    NumberOrString, ProgressNotificationParam, ProgressToken, ProtocolVersion, RequestMetaObject,
-    Tool,
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
+    ClientRequest, Implementation, NumberOrString, ProgressNotificationParam, ProgressToken,
+    ProtocolVersion, RequestMetaObject, Tool,
 };
 #[allow(deprecated)]
 use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext, RunningService};
+use rmcp::service::{
+    ClientLifecycleMode, ClientServiceExt, NotificationContext, PeerRequestOptions, RequestHandle,
+    RunningService,
+};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
@@ -120,6 +123,22 @@ impl ClientHandler for AgentHandler {
         _context: NotificationContext<RoleClient>,
     ) {
         self.record("log", serde_json::to_value(params));
+    }
+}
+
+/// A call sent and not answered yet.
+#[derive(Debug)]
+pub struct PendingCall {
+    handle: RequestHandle<RoleClient>,
+}
+
+impl PendingCall {
+    /// Tells the server the agent no longer wants the answer (`notifications/cancelled`).
+    pub async fn cancel(self) {
+        self.handle
+            .cancel(Some("The user stopped the agent.".into()))
+            .await
+            .expect("the cancellation is sent");
     }
 }
 
@@ -238,6 +257,22 @@ impl Agent {
             .call_tool(params)
             .await
             .map_err(|error| error.to_string())
+    }
+
+    /// Starts a call of `name` with `arguments` without waiting for its answer.
+    pub async fn start_call(&self, name: &str, arguments: Value) -> PendingCall {
+        let Value::Object(arguments) = arguments else {
+            panic!("arguments must be an object");
+        };
+        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        let handle = self
+            .service
+            .peer()
+            .send_cancellable_request(request, PeerRequestOptions::no_options())
+            .await
+            .expect("the call is sent");
+        PendingCall { handle }
     }
 
     /// Sets the session's log level (`logging/setLevel`).

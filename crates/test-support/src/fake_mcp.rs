@@ -1,6 +1,5 @@
 //! `FakeMcp`: just enough of an MCP server, answering as each test needs.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -54,8 +53,8 @@ struct FakeState {
     seen: Arc<Mutex<Vec<HeaderMap>>>,
     /// The query string of every request, in order.
     queries: Arc<Mutex<Vec<Option<String>>>>,
-    /// `tools/call` requests received, answered or not.
-    calls: Arc<AtomicUsize>,
+    /// The JSON-RPC method of every request and notification received, in order.
+    methods: Arc<Mutex<Vec<String>>>,
     stop: CancellationToken,
 }
 
@@ -69,7 +68,7 @@ impl FakeMcp {
             upstream: Arc::new(Mutex::new(upstream)),
             seen: Arc::default(),
             queries: Arc::default(),
-            calls: Arc::default(),
+            methods: Arc::default(),
             stop: CancellationToken::new(),
         };
         let app = Router::new()
@@ -116,15 +115,35 @@ impl FakeMcp {
             .clone()
     }
 
+    /// The JSON-RPC method of every request and notification received so far.
+    pub fn methods(&self) -> Vec<String> {
+        self.state
+            .methods
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many of [`FakeMcp::methods`] are `method`.
+    pub fn received(&self, method: &str) -> usize {
+        self.methods().iter().filter(|seen| *seen == method).count()
+    }
+
     /// Waits until the server has received `count` `tools/call` requests (answered or
     /// still hanging); fails the test after 10 s.
     pub async fn until_calls_received(&self, count: usize) {
+        self.until_received("tools/call", count).await;
+    }
+
+    /// Waits until the server has received `count` messages of `method`; fails the test
+    /// after 10 s.
+    pub async fn until_received(&self, method: &str, count: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while self.state.calls.load(Ordering::SeqCst) < count {
+        while self.received(method) < count {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "the server received {} of {count} tool calls within 10 s",
-                self.state.calls.load(Ordering::SeqCst)
+                "the server received {} of {count} {method} within 10 s",
+                self.received(method)
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -190,6 +209,13 @@ async fn fake_mcp(
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    if let Some(method) = request["method"].as_str() {
+        state
+            .methods
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(method.to_owned());
+    }
     let Some(id) = request.get("id").cloned() else {
         // A notification.
         return StatusCode::ACCEPTED.into_response();
@@ -198,9 +224,6 @@ async fn fake_mcp(
         state.stop.cancelled().await;
         StatusCode::SERVICE_UNAVAILABLE.into_response()
     };
-    if request["method"] == "tools/call" {
-        state.calls.fetch_add(1, Ordering::SeqCst);
-    }
     let result = match (request["method"].as_str(), &upstream) {
         (Some("initialize"), Upstream::Hangs) => return hang().await,
         (Some("initialize"), _) => json!({

@@ -109,6 +109,7 @@ fn endpoint(
         headers.append(name, value);
     }
     Ok(McpEndpoint {
+        connection_id: connection.id,
         url,
         transport: match settings.transport {
             McpTransportKind::StreamableHttp => McpTransport::StreamableHttp,

@@ -1,7 +1,8 @@
 //! The MCP client for custom MCP servers: lists a server's tools and calls them.
 //!
-//! Each operation opens its own session and closes it afterwards, so nothing is held
-//! between a sync and an invocation (or across replicas). Every failure mode ends as an
+//! A listing (a sync) opens a session of its own and closes it afterwards: it reads the
+//! server's capabilities afresh, and syncs are rare. Tool calls take a session from the
+//! connection's [`pool`] and give it back, so a call costs one round trip. Every failure mode ends as an
 //! [`McpError`] within the configured limits: unreachable, slow or hanging servers
 //! (timeouts), broken streams, invalid JSON-RPC, oversized answers (size caps) and
 //! endless pagination (page, tool and catalog size caps). Connections go through the
@@ -10,6 +11,7 @@
 mod errors;
 mod events;
 mod legacy_sse;
+mod pool;
 mod session;
 mod sse_limit;
 mod streamable;
@@ -21,6 +23,8 @@ mod demo_tests;
 mod fakes;
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod pool_tests;
 
 use std::fmt;
 use std::future::Future;
@@ -29,10 +33,12 @@ use std::time::Duration;
 use feather_domain::catalog::{UpstreamTool, catalog_too_large, tool_bytes};
 use feather_service::vendors::CallEvents;
 use tokio::time::Instant;
+use uuid::Uuid;
 
 pub use errors::McpError;
 
 use crate::guard::UpstreamPolicy;
+use pool::{Lease, PoolLimits, SessionPool};
 use session::{CALLING, LISTING, OPENING, Session};
 
 /// How to reach a custom MCP server.
@@ -48,11 +54,13 @@ pub enum McpTransport {
     Auto,
 }
 
-/// A server and the headers every request to it carries: credentials already resolved
-/// into headers by the caller (`authorization: Bearer …`, a user-chosen API-key header,
-/// custom headers).
-#[derive(Clone)]
+/// A connection's server and the headers every request to it carries: credentials
+/// already resolved into headers by the caller (`authorization: Bearer …`, a user-chosen
+/// API-key header, custom headers).
+#[derive(Clone, PartialEq, Eq)]
 pub struct McpEndpoint {
+    /// The connection whose server this is: its sessions are kept for it alone.
+    pub connection_id: Uuid,
     /// The server URL (for [`McpTransport::Sse`], the event stream's URL).
     pub url: url::Url,
     /// Which transport to speak.
@@ -70,6 +78,7 @@ impl fmt::Debug for McpEndpoint {
         }
         url.set_fragment(None);
         f.debug_struct("McpEndpoint")
+            .field("connection_id", &self.connection_id)
             .field("url", &url.as_str())
             .field("transport", &self.transport)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
@@ -97,6 +106,11 @@ pub struct McpLimits {
     /// (`feather_domain::catalog::tool_bytes`): listing stops at the page that passes it.
     /// Default `CATALOG_MAX_BYTES` (8 MiB).
     pub max_catalog_bytes: usize,
+    /// The most sessions kept open to one connection's server, and so the most calls to
+    /// it at once (more wait for a free session, within their own time). Default 16.
+    pub sessions_per_connection: usize,
+    /// How long an unused session is kept open. Default 60 s.
+    pub session_idle_timeout: Duration,
 }
 
 impl Default for McpLimits {
@@ -109,16 +123,20 @@ impl Default for McpLimits {
             max_pages: 1000,
             max_tools: 10_000,
             max_catalog_bytes: feather_domain::catalog::CATALOG_MAX_BYTES,
+            sessions_per_connection: 16,
+            session_idle_timeout: Duration::from_secs(60),
         }
     }
 }
 
-/// Talks to custom MCP servers. Cheap to clone (the HTTP client is shared).
+/// Talks to custom MCP servers. Cheap to clone (the HTTP client and the session pool are
+/// shared).
 #[derive(Debug, Clone)]
 pub struct McpClient {
     policy: UpstreamPolicy,
     http: reqwest::Client,
     limits: McpLimits,
+    sessions: SessionPool,
 }
 
 impl McpClient {
@@ -133,15 +151,21 @@ impl McpClient {
             // Per read, not per request: a total timeout would cut long event streams,
             // and each operation has its own deadline anyway.
             .read_timeout(limits.request_timeout)
-            // Sessions are per operation; an idle pooled connection would only outlive
-            // the DNS check it was pinned with.
-            .pool_max_idle_per_host(0)
+            // Pooled sessions keep their connections: they were checked by the policy's
+            // resolver when they were made, and are not kept longer than a session.
+            .pool_idle_timeout(limits.session_idle_timeout)
             .build()
             .map_err(|_| McpError::Unreachable("the HTTP client could not be set up".into()))?;
+        let sessions = SessionPool::new(PoolLimits {
+            sessions_per_connection: limits.sessions_per_connection,
+            idle_timeout: limits.session_idle_timeout,
+            close_budget: limits.connect_timeout,
+        });
         Ok(McpClient {
             policy: policy.clone(),
             http,
             limits,
+            sessions,
         })
     }
 
@@ -154,16 +178,19 @@ impl McpClient {
     /// validity are the caller's to judge).
     pub async fn list_tools(&self, endpoint: &McpEndpoint) -> Result<Vec<UpstreamTool>, McpError> {
         let deadline = after(self.limits.sync_timeout);
-        let session = self.open(endpoint, deadline, &CallEvents::none()).await?;
+        let session = self.step(deadline, OPENING, self.open(endpoint)).await?;
         let listed = self.list_all(&session, deadline).await;
         session.close(self.limits.connect_timeout).await;
         listed
     }
 
-    /// Opens a session, calls the tool, closes. Returns the `CallToolResult` as MCP JSON
-    /// (`content`, `structuredContent`, `isError`); a result with `isError: true` is
-    /// still `Ok`, as it is the tool's answer. Bounded by `connect_timeout` +
-    /// `request_timeout`, plus at most `connect_timeout` to say goodbye.
+    /// Calls the tool on a session of the connection's pool (opening one if none is
+    /// free). Returns the `CallToolResult` as MCP JSON (`content`, `structuredContent`,
+    /// `isError`); a result with `isError: true` is still `Ok`, as it is the tool's
+    /// answer. What the server tells while the call runs goes to `events`. Bounded by
+    /// `connect_timeout` + `request_timeout`, waiting for a free session included; a call
+    /// that runs out of time, or whose future is dropped, is cancelled on the server and
+    /// its session closed in the background.
     ///
     /// # Errors
     /// Any [`McpError`].
@@ -179,37 +206,38 @@ impl McpClient {
                 .connect_timeout
                 .saturating_add(self.limits.request_timeout),
         );
-        let session = self.open(endpoint, deadline, events).await?;
-        let progress = events.is_listened_to();
+        let lease = self.step(deadline, OPENING, self.lease(endpoint)).await?;
         let called = self
             .step(
                 deadline,
                 CALLING,
-                session.call_tool(name, arguments, progress),
+                lease.session().call_tool(name, arguments, events),
             )
             .await;
-        session.close(self.limits.connect_timeout).await;
+        match &called {
+            // The server answered: the session is as good as before.
+            Ok(_) | Err(McpError::Rpc { .. }) => lease.give_back(),
+            // The session may be broken, or still busy with the call: closed.
+            Err(_) => drop(lease),
+        }
         called
     }
 
-    /// Checks the URL against the policy, then opens a session within one request's
-    /// time (and the operation's deadline).
-    async fn open(
-        &self,
-        endpoint: &McpEndpoint,
-        deadline: Instant,
-        events: &CallEvents,
-    ) -> Result<Session, McpError> {
-        let open = async {
-            // The HTTP client's resolver checks every host name, but an IP-literal URL
-            // never reaches a resolver: this check covers it (and non-http schemes).
-            self.policy
-                .check_url(endpoint.url.as_str())
-                .await
-                .map_err(McpError::Refused)?;
-            Session::open(&self.http, endpoint, &self.limits, events).await
-        };
-        self.step(deadline, OPENING, open).await
+    /// A session of the connection's pool, or a new one.
+    async fn lease(&self, endpoint: &McpEndpoint) -> Result<Lease, McpError> {
+        self.sessions.lease(endpoint, || self.open(endpoint)).await
+    }
+
+    /// Checks the URL against the policy, then opens a session. Not bounded in time: the
+    /// caller puts a timeout around it.
+    async fn open(&self, endpoint: &McpEndpoint) -> Result<Session, McpError> {
+        // The HTTP client's resolver checks every host name, but an IP-literal URL never
+        // reaches a resolver: this check covers it (and non-http schemes).
+        self.policy
+            .check_url(endpoint.url.as_str())
+            .await
+            .map_err(McpError::Refused)?;
+        Session::open(&self.http, endpoint, &self.limits).await
     }
 
     async fn list_all(

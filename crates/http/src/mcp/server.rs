@@ -185,8 +185,8 @@ impl ServerHandler for AgentServer {
                 return Err(McpError::invalid_request("The call was cancelled.", None));
             }
         };
-        // The upstream's session is closed: its notifications are all in; they reach the
-        // agent before the result.
+        // The upstream's notifications were all told before its result came: once the
+        // forwarder has passed them on, they reach the agent before the result.
         drop(events);
         if let Some(forwarding) = forwarding {
             let _ = forwarding.await;

@@ -361,6 +361,75 @@ async fn an_upstreams_progress_and_log_messages_reach_the_agent_as_it_asked() {
     upstream.stop().await;
 }
 
+#[tokio::test]
+async fn agent_calls_and_dashboard_tests_share_one_upstream_session() {
+    let app = TestApp::new().await;
+    let upstream = FakeMcp::start(Upstream::Lists(json!([
+        {"name": "lookup", "inputSchema": {"type": "object"}}
+    ])))
+    .await;
+    let connection = app
+        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
+        .await;
+    app.sync_now(&connection).await;
+    let handshakes_of_the_sync = upstream.received("initialize");
+    let served = app.serve().await;
+
+    let agent = owner_agent(&app, &served, None).await;
+    for _ in 0..3 {
+        let result = agent
+            .call("demo_lookup", json!({}))
+            .await
+            .expect("answered");
+        assert_ne!(result.is_error, Some(true), "{result:#?}");
+    }
+    app.call_tool(&connection, "lookup", json!({}))
+        .await
+        .expect(StatusCode::OK);
+
+    assert_eq!(upstream.received("tools/call"), 4);
+    assert_eq!(
+        upstream.received("initialize") - handshakes_of_the_sync,
+        1,
+        "one handshake for every call: {:?}",
+        upstream.methods()
+    );
+    agent.close().await;
+    upstream.stop().await;
+}
+
+#[tokio::test]
+async fn an_agent_cancelling_a_call_cancels_it_upstream() {
+    let app = TestApp::new().await;
+    let upstream = FakeMcp::start(Upstream::HangsOnCall(json!([
+        {"name": "export", "inputSchema": {"type": "object"}}
+    ])))
+    .await;
+    let connection = app
+        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
+        .await;
+    app.sync_now(&connection).await;
+    let served = app.serve().await;
+    let agent = owner_agent(&app, &served, Some(ProtocolVersion::V_2025_11_25)).await;
+
+    let pending = agent.start_call("demo_export", json!({})).await;
+    upstream.until_calls_received(1).await;
+    pending.cancel().await;
+    upstream.until_received("notifications/cancelled", 1).await;
+
+    // The session stays usable, and so does the upstream's connection slot.
+    upstream.answer(Upstream::Lists(json!([
+        {"name": "export", "inputSchema": {"type": "object"}}
+    ])));
+    let result = agent
+        .call("demo_export", json!({}))
+        .await
+        .expect("answered");
+    assert_ne!(result.is_error, Some(true), "{result:#?}");
+    agent.close().await;
+    upstream.stop().await;
+}
+
 /// The progress values notified, in order, all under one token (the agent's: its client
 /// chooses it).
 #[track_caller]

@@ -36,6 +36,7 @@ fn endpoints(demo: &DemoServer) -> Vec<McpEndpoint> {
     ]
     .into_iter()
     .map(|(transport, url)| McpEndpoint {
+        connection_id: uuid::Uuid::nil(),
         url: url.parse().expect("demo URL"),
         transport,
         headers: headers.clone(),

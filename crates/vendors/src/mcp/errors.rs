@@ -111,6 +111,14 @@ impl FailureSlot {
         }
     }
 
+    /// Whether a failure is recorded: the transport is broken.
+    pub(super) fn is_set(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     /// The recorded failure, if any, as a failure of the operation `during`.
     pub(super) fn recorded(&self, during: &'static str) -> Option<McpError> {
         let recorded = self

@@ -1,7 +1,10 @@
 //! Small hand-written MCP servers on 127.0.0.1 that misbehave on request, speaking
 //! Streamable HTTP or the legacy HTTP+SSE transport. Just enough protocol for the client:
 //! `initialize`, `tools/list` (paged by cursor) and `tools/call` (echoes its arguments).
+//! The Streamable HTTP fake gives each `initialize` a session of its own and refuses
+//! (404) requests for a session it does not know, as servers that expire sessions do.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::future::IntoFuture;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,9 +23,6 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use url::Url;
-
-/// The session id the Streamable HTTP fake hands out.
-const SESSION_ID: &str = "fake-session";
 
 /// How a fake misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,7 +63,7 @@ pub(super) enum Fault {
 pub(super) struct Fake {
     /// The URL to give the client (`/mcp` or `/sse`).
     pub(super) url: Url,
-    seen: Seen,
+    state: FakeState,
     stop: CancellationToken,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -80,21 +80,44 @@ impl Fake {
             .collect()
     }
 
-    /// How many `DELETE`s of the session the server received (Streamable HTTP).
+    /// How many `DELETE`s of a session the server received (Streamable HTTP).
     pub(super) fn session_deletes(&self) -> usize {
         self.seen()
             .iter()
             .filter(|(method, headers)| {
-                method == Method::DELETE
-                    && headers
-                        .get("mcp-session-id")
-                        .is_some_and(|id| id == SESSION_ID)
+                method == Method::DELETE && headers.contains_key("mcp-session-id")
             })
             .count()
     }
 
+    /// The JSON-RPC method of every message the server took (requests and
+    /// notifications, not those refused for an unknown session), in order.
+    pub(super) fn methods(&self) -> Vec<String> {
+        self.state.methods().clone()
+    }
+
+    /// How many of [`Fake::methods`] are `method`.
+    pub(super) fn count(&self, method: &str) -> usize {
+        self.methods().iter().filter(|seen| *seen == method).count()
+    }
+
+    /// From now on, misbehave like this.
+    pub(super) fn set_fault(&self, fault: Fault) {
+        *self
+            .state
+            .fault
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = fault;
+    }
+
+    /// Forgets every session, as a restarted server does (Streamable HTTP).
+    pub(super) fn forget_sessions(&self) {
+        self.state.sessions().live.clear();
+    }
+
     fn seen(&self) -> Vec<(Method, HeaderMap)> {
-        self.seen
+        self.state
+            .seen
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -139,14 +162,62 @@ pub(super) async fn legacy(fault: Fault) -> Fake {
 
 #[derive(Clone)]
 struct FakeState {
-    fault: Fault,
+    fault: Arc<Mutex<Fault>>,
     seen: Seen,
+    methods: Arc<Mutex<Vec<String>>>,
+    sessions: Arc<Mutex<Sessions>>,
     stop: CancellationToken,
     /// The open legacy event stream's inbox.
     events: Arc<Mutex<Option<mpsc::UnboundedSender<Bytes>>>>,
 }
 
+/// The Streamable HTTP fake's sessions.
+#[derive(Default)]
+struct Sessions {
+    issued: usize,
+    live: HashSet<String>,
+}
+
 impl FakeState {
+    fn fault(&self) -> Fault {
+        *self.fault.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn methods(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.methods.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a message: records its method.
+    fn take(&self, request: &Value) {
+        if let Some(method) = request.get("method").and_then(Value::as_str) {
+            self.methods().push(method.to_owned());
+        }
+    }
+
+    /// The session a Streamable HTTP message belongs to: a new one for `initialize`, the
+    /// one named by its header otherwise (empty when it names none); `None` for a session
+    /// the server does not know.
+    fn session_of(&self, request: &Value, headers: &HeaderMap) -> Option<String> {
+        let mut sessions = self.sessions();
+        if request.get("method").and_then(Value::as_str) == Some("initialize") {
+            sessions.issued += 1;
+            let id = format!("fake-session-{}", sessions.issued);
+            sessions.live.insert(id.clone());
+            return Some(id);
+        }
+        let Some(id) = headers.get("mcp-session-id") else {
+            // A client of a server that handed out no session (it answered `initialize`
+            // without one) sends none.
+            return Some(String::new());
+        };
+        let id = id.to_str().ok()?;
+        sessions.live.contains(id).then(|| id.to_owned())
+    }
+
     fn record(&self, method: Method, headers: &HeaderMap) {
         self.seen
             .lock()
@@ -169,14 +240,15 @@ async fn start(
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
     let stop = CancellationToken::new();
-    let seen = Seen::default();
     let state = FakeState {
-        fault,
-        seen: seen.clone(),
+        fault: Arc::new(Mutex::new(fault)),
+        seen: Seen::default(),
+        methods: Arc::default(),
+        sessions: Arc::default(),
         stop: stop.clone(),
         events: Arc::default(),
     };
-    let app = routes(Router::new()).with_state(state);
+    let app = routes(Router::new()).with_state(state.clone());
     let task = tokio::spawn(
         axum::serve(listener, app)
             .with_graceful_shutdown(stop.clone().cancelled_owned())
@@ -184,7 +256,7 @@ async fn start(
     );
     Fake {
         url: Url::parse(&format!("http://{addr}{path}")).expect("fake URL"),
-        seen,
+        state,
         stop,
         task,
     }
@@ -310,6 +382,12 @@ fn status_response(status: u16, challenge: bool) -> Response {
 
 async fn streamable_delete(State(state): State<FakeState>, headers: HeaderMap) -> StatusCode {
     state.record(Method::DELETE, &headers);
+    if let Some(id) = headers
+        .get("mcp-session-id")
+        .and_then(|id| id.to_str().ok())
+    {
+        state.sessions().live.remove(id);
+    }
     StatusCode::OK
 }
 
@@ -322,7 +400,18 @@ async fn streamable_post(
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    match reply(state.fault, &request) {
+    let fault = state.fault();
+    let session = if let Fault::Status(_) | Fault::Challenge(_) = fault {
+        // Refused before any session is looked at.
+        String::new()
+    } else {
+        match state.session_of(&request, &headers) {
+            Some(session) => session,
+            None => return StatusCode::NOT_FOUND.into_response(),
+        }
+    };
+    state.take(&request);
+    match reply(fault, &request) {
         Reply::Nothing => StatusCode::ACCEPTED.into_response(),
         Reply::Status(status, challenge) => status_response(status, challenge),
         Reply::Hang => {
@@ -330,13 +419,13 @@ async fn streamable_post(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
         Reply::CloseStream => event_stream(": nothing to say\n\n"),
-        Reply::Message(text) if state.fault == (Fault::HugeList { sse: true }) => {
+        Reply::Message(text) if fault == (Fault::HugeList { sse: true }) => {
             event_stream(&format!("event: message\ndata: {text}\n\n"))
         }
         Reply::Message(text) => (
             [
                 (header::CONTENT_TYPE.as_str(), "application/json"),
-                ("mcp-session-id", SESSION_ID),
+                ("mcp-session-id", session.as_str()),
             ],
             text,
         )
@@ -354,15 +443,16 @@ fn event_stream(body: &str) -> Response {
 
 async fn legacy_get(State(state): State<FakeState>, headers: HeaderMap) -> Response {
     state.record(Method::GET, &headers);
-    if let Fault::Status(status) | Fault::Challenge(status) = state.fault {
-        return status_response(status, matches!(state.fault, Fault::Challenge(_)));
+    let fault = state.fault();
+    if let Fault::Status(status) | Fault::Challenge(status) = fault {
+        return status_response(status, matches!(fault, Fault::Challenge(_)));
     }
     let (sender, inbox) = mpsc::unbounded::<Bytes>();
-    let endpoint = match state.fault {
+    let endpoint = match fault {
         Fault::ForeignEndpoint => "http://127.0.0.2:9/message",
         _ => "/message",
     };
-    let first = match state.fault {
+    let first = match fault {
         // Keep the stream open without ever naming the endpoint.
         Fault::HangOnInit => Bytes::from_static(b": waiting\n\n"),
         _ => sse_event("endpoint", endpoint),
@@ -384,7 +474,8 @@ async fn legacy_post(State(state): State<FakeState>, headers: HeaderMap, body: B
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    match reply(state.fault, &request) {
+    state.take(&request);
+    match reply(state.fault(), &request) {
         Reply::Status(status, challenge) => return status_response(status, challenge),
         Reply::Message(text) => {
             if let Some(events) = state.events().as_ref() {

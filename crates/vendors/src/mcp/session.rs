@@ -1,23 +1,27 @@
-//! One MCP session: opened over the endpoint's transport, used for one operation, closed.
+//! One MCP session: opened over the endpoint's transport, used for one operation at a
+//! time, closed when its owner (an operation or the session pool) is done with it.
 
 use feather_domain::custom_mcp::RESERVED_HEADERS;
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use feather_service::vendors::CallEvents;
 use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
+use rmcp::ClientHandler;
 use rmcp::model::{
-    CallToolRequestParams, ClientRequest, ListToolsRequest, NumberOrString, PaginatedRequestParams,
-    ProgressToken, RequestMetaObject, ServerResult,
+    CallToolRequest, CallToolRequestParams, CancelledNotification, CancelledNotificationParam,
+    ClientCapabilities, ClientConfig, ClientNotification, ClientRequest, Implementation,
+    ListToolsRequest, PaginatedRequestParams, ProtocolVersion, RequestId, ServerResult,
 };
-use rmcp::service::{RoleClient, RunningService, ServiceExt};
+use rmcp::service::{PeerRequestOptions, RoleClient, RunningService, ServiceExt};
 use serde_json::Value;
 
 use super::errors::{
     FailureSlot, WRONG_TRANSPORT_STATUSES, from_initialize, from_service, rejected_status,
 };
-use super::events::EventForwarder;
+use super::events::{Listener, Reporting};
 use super::legacy_sse::LegacySse;
 use super::{McpEndpoint, McpError, McpLimits, McpTransport, streamable};
 
@@ -26,38 +30,57 @@ pub(super) const OPENING: &str = "opening the session";
 pub(super) const LISTING: &str = "listing tools";
 pub(super) const CALLING: &str = "calling the tool";
 
-/// An initialized session and where its transport records failures rmcp swallows.
+/// An initialized session, where its transport records failures rmcp swallows, who
+/// listens to its events, and the tool call it is waiting for.
 pub(super) struct Session {
-    service: RunningService<RoleClient, EventForwarder>,
+    service: RunningService<RoleClient, FeatherClient>,
     failure: FailureSlot,
+    listener: Listener,
+    /// Set while a call waits for its answer; still set when the wait was abandoned (a
+    /// timeout, the caller cancelling), so that closing the session cancels it first.
+    call_in_flight: Mutex<Option<RequestId>>,
 }
 
 impl Session {
+    fn new(
+        service: RunningService<RoleClient, FeatherClient>,
+        failure: FailureSlot,
+        listener: Listener,
+    ) -> Session {
+        Session {
+            service,
+            failure,
+            listener,
+            call_in_flight: Mutex::default(),
+        }
+    }
+
     /// Connects and performs the MCP handshake. Not bounded in time: the caller puts a
     /// timeout around it (each HTTP exchange is bounded by the client's own timeouts).
     pub(super) async fn open(
         http: &reqwest::Client,
         endpoint: &McpEndpoint,
         limits: &McpLimits,
-        events: &CallEvents,
     ) -> Result<Session, McpError> {
         check_headers(&endpoint.headers)?;
         match endpoint.transport {
-            McpTransport::StreamableHttp => open_streamable(http, endpoint, limits, events)
-                .await
-                .map_err(|failed| match failed.wrong_transport {
-                    Some(status) => McpError::WrongTransport {
-                        status,
-                        tried: McpTransport::StreamableHttp,
-                    },
-                    None => failed.error,
-                }),
-            McpTransport::Sse => open_legacy(http, endpoint, limits, events).await,
-            McpTransport::Auto => match open_streamable(http, endpoint, limits, events).await {
+            McpTransport::StreamableHttp => {
+                open_streamable(http, endpoint, limits)
+                    .await
+                    .map_err(|failed| match failed.wrong_transport {
+                        Some(status) => McpError::WrongTransport {
+                            status,
+                            tried: McpTransport::StreamableHttp,
+                        },
+                        None => failed.error,
+                    })
+            }
+            McpTransport::Sse => open_legacy(http, endpoint, limits).await,
+            McpTransport::Auto => match open_streamable(http, endpoint, limits).await {
                 Ok(session) => Ok(session),
                 Err(failed) if failed.wrong_transport.is_some() => {
                     tracing::debug!("Streamable HTTP refused; trying the legacy SSE transport");
-                    open_legacy(http, endpoint, limits, events)
+                    open_legacy(http, endpoint, limits)
                         .await
                         .map_err(|error| match error {
                             McpError::WrongTransport { status, .. } => McpError::WrongTransport {
@@ -99,40 +122,94 @@ impl Session {
         result_json(result)
     }
 
-    /// Calls a tool; its result as MCP JSON. Dropping the future (a timeout) sends the
-    /// server `notifications/cancelled`.
-    /// Calls the tool; with `progress`, asks the upstream for progress notifications
-    /// (which the session's handler passes on).
+    /// Whether the session can serve another operation: its transport is open and has
+    /// seen no failure.
+    pub(super) fn is_usable(&self) -> bool {
+        !self.service.peer().is_transport_closed() && !self.failure.is_set()
+    }
+
+    /// Calls a tool; its result as MCP JSON. What the server tells while the call runs
+    /// goes to `events`. If the future is dropped before the answer (a timeout, the caller
+    /// cancelling), the call stays in flight until [`Session::close`] cancels it.
     pub(super) async fn call_tool(
         &self,
         name: &str,
         arguments: serde_json::Map<String, Value>,
-        progress: bool,
+        events: &CallEvents,
     ) -> Result<Value, McpError> {
-        let mut params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
-        if progress {
-            // One call per session: any token is this call's.
-            let token = ProgressToken(NumberOrString::String("feather-call".into()));
-            params.meta = Some(RequestMetaObject::with_progress_token(token));
+        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        self.listener.listen(events);
+        let answered = self.send_and_wait(request).await;
+        self.listener.stop();
+        match answered? {
+            ServerResult::CallToolResult(result) => serde_json::to_value(result)
+                .map_err(|_| McpError::Protocol("its tool result cannot be represented".into())),
+            // Passed on as sent: the caller reads a tool result's shape itself.
+            other => result_json(other),
         }
-        let result = self
-            .service
-            .peer()
-            .call_tool(params)
-            .await
-            .map_err(|error| from_service(error, &self.failure, CALLING))?;
-        serde_json::to_value(result)
-            .map_err(|_| McpError::Protocol("its tool result cannot be represented".into()))
     }
 
-    /// Ends the session (Streamable HTTP deletes it on the server), waiting at most
-    /// `budget`: the operation's outcome is known, so a slow goodbye must not delay it.
+    /// Sends `request` and waits for its answer, keeping its id while it is in flight.
+    async fn send_and_wait(&self, request: ClientRequest) -> Result<ServerResult, McpError> {
+        let sent = self
+            .service
+            .peer()
+            .send_cancellable_request(request, PeerRequestOptions::no_options())
+            .await
+            .map_err(|error| from_service(error, &self.failure, CALLING))?;
+        *self.in_flight() = Some(sent.id.clone());
+        let answered = sent.await_response().await;
+        *self.in_flight() = None;
+        answered.map_err(|error| from_service(error, &self.failure, CALLING))
+    }
+
+    /// Ends the session (Streamable HTTP deletes it on the server), first cancelling a
+    /// call whose answer nobody waits for any more, waiting at most `budget` for each:
+    /// the operation's outcome is known, so a slow goodbye must not delay anything.
     pub(super) async fn close(mut self, budget: Duration) {
+        self.listener.stop();
+        let abandoned = self.in_flight().take();
+        if let Some(request_id) = abandoned {
+            let cancelled = CancelledNotification::new(CancelledNotificationParam::new(
+                Some(request_id),
+                Some("The caller stopped waiting for the result.".into()),
+            ));
+            let notification = ClientNotification::CancelledNotification(cancelled);
+            let sent = self.service.peer().send_notification(notification);
+            if tokio::time::timeout(budget, sent).await.is_err() {
+                tracing::debug!("the MCP server did not take the cancellation in time");
+            }
+        }
         match self.service.close_with_timeout(budget).await {
             Ok(Some(_)) => {}
             Ok(None) => tracing::debug!("the MCP session did not close in time"),
             Err(error) => tracing::warn!(%error, "closing the MCP session failed"),
         }
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, Option<RequestId>> {
+        self.call_in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// This service as an MCP client: its identity, and no capabilities (it answers no
+/// server requests); notifications are read off the transport (see `events`).
+#[derive(Debug, Clone, Copy, Default)]
+struct FeatherClient;
+
+impl ClientHandler for FeatherClient {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("feather-integrations", env!("CARGO_PKG_VERSION")),
+        )
+        // The newest version every current server SDK speaks with the classic
+        // initialize handshake; rmcp's own default would start with the newer discovery
+        // lifecycle.
+        .with_protocol_version(ProtocolVersion::V_2025_06_18)
     }
 }
 
@@ -147,9 +224,9 @@ async fn open_streamable(
     http: &reqwest::Client,
     endpoint: &McpEndpoint,
     limits: &McpLimits,
-    events: &CallEvents,
 ) -> Result<Session, StreamableFailure> {
     let failure = FailureSlot::default();
+    let listener = Listener::default();
     let headers = header_map(&endpoint.headers);
     let transport = streamable::transport(
         http.clone(),
@@ -158,8 +235,11 @@ async fn open_streamable(
         limits,
         failure.clone(),
     );
-    match EventForwarder::to(events.clone()).serve(transport).await {
-        Ok(service) => Ok(Session { service, failure }),
+    match FeatherClient
+        .serve(Reporting::new(transport, listener.clone()))
+        .await
+    {
+        Ok(service) => Ok(Session::new(service, failure, listener)),
         Err(error) => {
             let wrong_transport =
                 rejected_status(&error).filter(|status| WRONG_TRANSPORT_STATUSES.contains(status));
@@ -176,9 +256,9 @@ async fn open_legacy(
     http: &reqwest::Client,
     endpoint: &McpEndpoint,
     limits: &McpLimits,
-    events: &CallEvents,
 ) -> Result<Session, McpError> {
     let failure = FailureSlot::default();
+    let listener = Listener::default();
     let transport = LegacySse::connect(
         http.clone(),
         &endpoint.url,
@@ -187,11 +267,11 @@ async fn open_legacy(
         failure.clone(),
     )
     .await?;
-    let service = EventForwarder::to(events.clone())
-        .serve(transport)
+    let service = FeatherClient
+        .serve(Reporting::new(transport, listener.clone()))
         .await
         .map_err(|error| from_initialize(error, &failure, OPENING))?;
-    Ok(Session { service, failure })
+    Ok(Session::new(service, failure, listener))
 }
 
 fn check_headers(headers: &HeaderMap) -> Result<(), McpError> {

@@ -30,9 +30,10 @@ pub(super) fn transport(
         .custom_headers(headers)
         .max_json_response_size(limits.max_response_bytes)
         .max_sse_event_size(limits.max_response_bytes)
-        // A session lives for one operation; a server that drops it mid-way has failed
-        // that operation, and silently starting a new one could repeat a tool call.
-        .reinit_on_expired_session(false);
+        // A pooled session may be forgotten by its server (a restart, its own idle
+        // expiry): on a 404 for its id, rmcp initializes a new session and sends the
+        // refused request again, which the server never processed.
+        .reinit_on_expired_session(true);
     // rmcp's default reconnects a broken event stream forever with growing delays, so a
     // dead server would hang the call instead of failing it.
     let mut no_retry = ExponentialBackoff::default();
