@@ -15,6 +15,7 @@ mod tools;
 
 use std::{future::IntoFuture, net::SocketAddr, sync::Arc, time::Duration};
 
+use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
@@ -60,6 +61,12 @@ impl DemoServer {
             .nest_service("/mcp", streamable)
             .merge(legacy_sse::router(tools, shutdown.clone()));
 
+        // Each event goes out as written, not held for the client's delayed ACK.
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         let task = tokio::spawn(
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned())

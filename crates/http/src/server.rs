@@ -71,7 +71,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+            Ok((stream, _peer)) => {
+                // Each write goes out at once: an event stream's events, and a response
+                // whose head and body go out in two writes, must not wait for the peer's
+                // delayed ACK (Nagle's algorithm: 40 ms on Linux).
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::debug!(%error, "could not set TCP_NODELAY");
+                }
+                stream
+            }
             Err(error) => {
                 // Out of descriptors (or a connection reset before it was accepted): wait
                 // a moment instead of spinning, as the error passes when connections close.
