@@ -1,5 +1,9 @@
 //! The record of tool invocations, for analytics.
 
+mod group_writer;
+
+pub(crate) use group_writer::GroupWriter;
+
 use chrono::{DateTime, Utc};
 use feather_domain::invocation::InvocationMode;
 use uuid::Uuid;
@@ -26,27 +30,7 @@ pub struct Invocation {
 impl Store {
     /// Records an invocation. The listing does not show invocations, so its version stays.
     pub async fn record_invocation(&self, invocation: &Invocation) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO tool_invocations (id, organization_id, connection_id, tool_id, \
-                 tool_path, started_at, duration_ms, outcome, error, mode) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(invocation.id)
-            .bind(invocation.organization_id)
-            .bind(invocation.connection_id)
-            .bind(invocation.tool_id)
-            .bind(&invocation.tool_path)
-            .bind(invocation.started_at)
-            .bind(invocation.duration_ms)
-            .bind(&invocation.outcome)
-            .bind(&invocation.error)
-            .bind(invocation.mode.as_str())
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })?;
-        Ok(())
+        self.invocations.record(invocation.clone()).await
     }
 
     /// Sets the connection's `last_used_at` to `at` (the listing shows it, so its version

@@ -56,6 +56,8 @@ pub struct Store {
     pool: Pool,
     /// Announces each organization whose listing a write of this process changed.
     listing_changes: broadcast::Sender<Uuid>,
+    /// Writes invocation records, those of concurrent calls in one statement.
+    invocations: invocations::GroupWriter,
 }
 
 #[derive(Debug, Clone)]
@@ -152,8 +154,10 @@ impl Store {
         Ok(Store::over(Pool::Sqlite(pool)))
     }
 
+    /// The store over `pool`; its invocation writer runs in the current Tokio runtime.
     fn over(pool: Pool) -> Store {
         Store {
+            invocations: invocations::GroupWriter::start(pool.clone()),
             pool,
             listing_changes: broadcast::channel(LISTING_CHANGES_BUFFER).0,
         }

@@ -251,8 +251,50 @@ async fn an_invocation_is_recorded_and_its_connection_marked_used(store: &Store)
     );
 }
 
+async fn concurrent_invocations_are_all_recorded_and_a_failing_one_fails_alone(store: &Store) {
+    let organization = store.seed_organization().await;
+    let connection = fixtures::stored_connection(store, organization.id, "crm").await;
+    let invocation = |index: i64| Invocation {
+        id: Uuid::now_v7(),
+        organization_id: organization.id,
+        connection_id: connection.id,
+        tool_id: Uuid::now_v7(),
+        tool_path: format!("tool_{index}"),
+        started_at: fixtures::later(connection.created_at, index),
+        duration_ms: index,
+        outcome: "ok".to_owned(),
+        error: None,
+        mode: InvocationMode::Agent,
+    };
+    let first = invocation(0);
+    store.record_invocation(&first).await.expect("record");
+    let others: Vec<Invocation> = (1..=40).map(invocation).collect();
+    // Recorded at once, the others share statements; the repeated id is refused.
+    let (repeated, recorded) = tokio::join!(
+        store.record_invocation(&first),
+        futures::future::join_all(others.iter().map(|other| store.record_invocation(other))),
+    );
+    assert!(
+        matches!(
+            repeated,
+            Err(feather_store::StoreError::UniqueViolation { .. })
+        ),
+        "{repeated:?}"
+    );
+    assert!(recorded.iter().all(Result::is_ok), "{recorded:?}");
+    let mut listed = store
+        .list_invocations(organization.id, connection.id)
+        .await
+        .expect("list");
+    listed.sort_by_key(|listed| listed.duration_ms);
+    let mut expected = vec![first];
+    expected.extend(others);
+    assert_eq!(listed, expected);
+}
+
 on_both_backends!(
     a_write_keeps_all_its_operations_or_none,
     a_failed_sync_records_why_and_rejected_credentials_set_status_error,
     an_invocation_is_recorded_and_its_connection_marked_used,
+    concurrent_invocations_are_all_recorded_and_a_failing_one_fails_alone,
 );
