@@ -87,18 +87,24 @@ impl Service {
         arguments: Map<String, Value>,
         events: &CallEvents,
     ) -> ServiceResult<AgentCall> {
-        let Some(tool) = self
-            .store
-            .find_organization_tool(organization_id, name)
-            .await?
-        else {
+        // Both by the tool's slug, side by side: one round trip's time.
+        let (tool, connection) = tokio::try_join!(
+            self.store.find_organization_tool(organization_id, name),
+            self.store.get_connection_of_tool(organization_id, name),
+        )?;
+        let Some(tool) = tool else {
             return Ok(AgentCall::UnknownTool);
         };
-        let Some(connection) = self
-            .store
-            .get_connection(organization_id, tool.connection_id)
-            .await?
-        else {
+        let connection = match connection {
+            Some(connection) if connection.id == tool.connection_id => Some(connection),
+            // The slug moved to another tool between the two reads: the tool's own.
+            _ => {
+                self.store
+                    .get_connection(organization_id, tool.connection_id)
+                    .await?
+            }
+        };
+        let Some(connection) = connection else {
             return Ok(AgentCall::UnknownTool);
         };
         if connection_slug.is_some_and(|slug| slug != connection.nickname_slug) {

@@ -1,6 +1,7 @@
 //! Invoking a tool through its connection, with the operator's defaults and pins enforced
 //! (DESIGN.md §3 Invocation). Each call is recorded for analytics.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use feather_domain::connection::Connection;
@@ -13,7 +14,6 @@ use feather_domain::invocation::{
     InvocationMode, has_vanished, merge_arguments, result_payload, stale_pins,
 };
 use feather_domain::last_used;
-use feather_domain::schema::CompiledSchema;
 use feather_domain::tool::Tool;
 use feather_store::Invocation as InvocationRecord;
 use serde_json::{Map, Value};
@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::blocking::off_runtime;
 use crate::error::located_under;
+use crate::input_validators::InputValidators;
 use crate::vendors::CallEvents;
 use crate::{Service, ServiceError, ServiceResult, UpstreamErrorKind};
 
@@ -123,9 +124,9 @@ impl Service {
 
         let arguments = merge_arguments(tool.input_defaults.as_ref(), input);
         {
-            let tool = tool.clone();
+            let (tool, validators) = (tool.clone(), Arc::clone(&self.input_validators));
             let candidate = Value::Object(arguments.clone());
-            off_runtime(move || check_arguments(&tool, &candidate)).await?;
+            off_runtime(move || check_arguments(&validators, &tool, &candidate)).await?;
         }
 
         let upstream = self.reach(connection).await?;
@@ -192,7 +193,11 @@ fn unavailable(slug: &str, why: &str) -> ServiceError {
 /// No pin of the tool may be stale, and the merged arguments must satisfy the tool's input
 /// schema; each violation is reported at its place under `input`. CPU work for a large
 /// schema: run off the runtime.
-fn check_arguments(tool: &Tool, arguments: &Value) -> ServiceResult<()> {
+fn check_arguments(
+    validators: &InputValidators,
+    tool: &Tool,
+    arguments: &Value,
+) -> ServiceResult<()> {
     let slug = &tool.slug;
     let stale = stale_pins(&tool.input_schema, tool.input_defaults.as_ref());
     if !stale.is_empty() {
@@ -209,7 +214,8 @@ fn check_arguments(tool: &Tool, arguments: &Value) -> ServiceResult<()> {
             ),
         ));
     }
-    let schema = CompiledSchema::compile(&tool.input_schema)
+    let schema = validators
+        .get(tool.id, &tool.input_schema)
         .map_err(|error| unavailable(slug, &format!("its input schema is invalid ({error})")))?;
     let violations = schema.errors(arguments);
     if violations.is_empty() {

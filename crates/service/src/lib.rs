@@ -12,6 +12,7 @@ mod connections;
 mod custom_mcp;
 mod error;
 mod identity;
+mod input_validators;
 mod invoke;
 mod jobs;
 mod key_cache;
@@ -62,6 +63,8 @@ pub struct Service {
     /// Listing-version reads in flight, shared by the requests (of any transport) that
     /// arrive while one is.
     listing_versions: Arc<version_reads::VersionReads>,
+    /// Compiled input schemas of the tools called recently.
+    input_validators: Arc<input_validators::InputValidators>,
     limits: ServiceLimits,
     clock: Arc<dyn Clock>,
 }
@@ -92,6 +95,7 @@ impl Service {
             jobs_queued: Arc::new(Notify::new()),
             keys: Arc::default(),
             listing_versions: Arc::default(),
+            input_validators: Arc::default(),
             limits: ServiceLimits::default(),
             clock: Arc::new(SystemClock),
         }

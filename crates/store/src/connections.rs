@@ -260,6 +260,29 @@ impl Store {
         Ok(connection)
     }
 
+    /// The connection of the organization's tool with slug `tool_slug`: one read that can
+    /// run beside the tool's own (`find_organization_tool`).
+    pub async fn get_connection_of_tool(
+        &self,
+        organization_id: Uuid,
+        tool_slug: &str,
+    ) -> StoreResult<Option<Connection>> {
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE organization_id = $1 AND id = (SELECT connection_id \
+             FROM connection_tools WHERE organization_id = $1 AND slug = $2)"
+        );
+        let connection = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(organization_id)
+                .bind(tool_slug)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(connection)
+    }
+
     /// Whether the organization has a connection with this nickname slug.
     pub async fn has_nickname_slug(&self, organization_id: Uuid, slug: &str) -> StoreResult<bool> {
         let found: Option<(i32,)> = with_pool!(self, |pool| {
