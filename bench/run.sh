@@ -19,6 +19,8 @@
 #                          W1 alone on PostgreSQL, the like-for-like baseline of W2
 #   BENCH_W2_SQLITE=1      without a PostgreSQL URL: W2 on SQLite (~7 GB in the scratch dir)
 #   BENCH_KEEP=1           keep the scratch directory (fixtures, service logs)
+#   BENCH_ONLY=agents      only the phases of the MCP endpoint for agents (tools/list,
+#                          tools/call, the listing while agents call)
 #   BENCH_SERVICE_BIN=PATH load another build of feather-integrations (say, an older
 #                          commit's release binary) with this harness: before and after
 #
@@ -109,5 +111,6 @@ echo "==> load phases: ${duration}s each (+${warmup}s warm-up), concurrency $con
     --service-bin "${BENCH_SERVICE_BIN:-$root/target/release/feather-integrations}" \
     --w1 "$scratch/w1.json" "${w2_args[@]}" "${nginx_args[@]}" \
     --duration "$duration" --warmup "$warmup" --concurrency "$concurrency" \
-    --work-dir "$scratch/run" --json-out "$report"
+    --work-dir "$scratch/run" --json-out "$report" \
+    ${BENCH_ONLY:+--only "$BENCH_ONLY"}
 cp "$report" target/bench/latest.json

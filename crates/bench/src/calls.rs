@@ -1,11 +1,7 @@
-//! The warm listing while tools are being called: the W1 organization gets one more
-//! connection, to the demo MCP server in this process, and a caller invokes one of its
-//! tools at a steady rate while the listing is loaded. Measured once without the calls
-//! and once with them, on the same service and the same listing.
+//! The demo MCP server, in this process, connected to the W1 organization through the
+//! API: the upstream of the phases where agents call tools (see `agents`).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -91,11 +87,10 @@ impl Api {
     }
 }
 
-/// The demo server, connected and synced: the test-call path and the slug to call.
+/// The demo server, connected and synced, and the slug of the tool to call.
 #[derive(Debug)]
 pub struct CalledTool {
     demo: DemoServer,
-    path: String,
     slug: String,
 }
 
@@ -135,11 +130,7 @@ impl CalledTool {
                         .and_then(|tool| tool["slug"].as_str())
                         .with_context(|| format!("the demo server has no {TOOL} tool"))?
                         .to_owned();
-                    return Ok(CalledTool {
-                        demo,
-                        path: format!("{connection_path}/test-mcp-call"),
-                        slug,
-                    });
+                    return Ok(CalledTool { demo, slug });
                 }
                 Some("failed") => bail!("the demo connection's sync failed: {connection}"),
                 _ if tokio::time::Instant::now() >= deadline => {
@@ -150,27 +141,19 @@ impl CalledTool {
         }
     }
 
-    /// Calls the tool `per_second` times a second until `stop` is set; returns the
-    /// calls answered 200 and those that were not.
-    pub async fn call_steadily(
-        &self,
-        api: &Api,
-        per_second: u32,
-        stop: Arc<AtomicBool>,
-    ) -> (u64, u64) {
-        let ok = AtomicU64::new(0);
-        let failed = AtomicU64::new(0);
-        let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second.max(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let body = json!({"slug": self.slug, "input": {"query": "ada"}});
-        while !stop.load(Ordering::Relaxed) {
-            tick.tick().await;
-            match api.send("POST", &self.path, Some(&body)).await {
-                Ok((200, _)) => ok.fetch_add(1, Ordering::Relaxed),
-                _ => failed.fetch_add(1, Ordering::Relaxed),
-            };
-        }
-        (ok.into_inner(), failed.into_inner())
+    /// The slug agents call the tool by.
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// The tool's name on the demo server itself.
+    pub fn tool_path(&self) -> &str {
+        TOOL
+    }
+
+    /// The demo server's Streamable HTTP URL, to call it directly.
+    pub fn upstream_url(&self) -> String {
+        self.demo.streamable_url()
     }
 
     pub async fn stop(self) {

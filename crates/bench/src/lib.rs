@@ -2,6 +2,7 @@
 //! runner with an nginx static baseline, and the schema builders the criterion
 //! micro-benchmarks share. Run everything with `bench/run.sh` at the repository root.
 
+pub mod agents;
 pub mod calls;
 pub mod fixtures;
 pub mod load;

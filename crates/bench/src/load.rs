@@ -1,5 +1,5 @@
 //! A closed-loop HTTP/1.1 load generator: `concurrency` virtual users, each on its own
-//! keep-alive connection, send the same GET back to back for a fixed duration. Every
+//! keep-alive connection, send the same request back to back for a fixed duration. Every
 //! response body is read whole; latencies are kept exactly (microseconds) for percentiles.
 
 use std::collections::BTreeMap;
@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::Request;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{HOST, HeaderName, HeaderValue};
+use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -19,8 +19,23 @@ use tokio::net::TcpStream;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub address: SocketAddr,
+    pub method: Method,
     pub path: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+}
+
+impl Target {
+    /// A `GET` of `path` with `headers`.
+    pub fn get(address: SocketAddr, path: &str, headers: Vec<(HeaderName, HeaderValue)>) -> Target {
+        Target {
+            address,
+            method: Method::GET,
+            path: path.to_owned(),
+            headers,
+            body: Bytes::new(),
+        }
+    }
 }
 
 /// What one load phase measured.
@@ -85,12 +100,15 @@ pub async fn fetch_once(target: &Target) -> anyhow::Result<(u16, hyper::HeaderMa
     Ok((status, headers, body))
 }
 
-fn request(target: &Target) -> anyhow::Result<Request<Empty<Bytes>>> {
-    let mut builder = Request::get(target.path.as_str()).header(HOST, target.address.to_string());
+fn request(target: &Target) -> anyhow::Result<Request<Full<Bytes>>> {
+    let mut builder = Request::builder()
+        .method(target.method.clone())
+        .uri(target.path.as_str())
+        .header(HOST, target.address.to_string());
     for (name, value) in &target.headers {
         builder = builder.header(name, value);
     }
-    Ok(builder.body(Empty::new())?)
+    Ok(builder.body(Full::new(target.body.clone()))?)
 }
 
 /// Loads `target` with `concurrency` connections for `duration`.

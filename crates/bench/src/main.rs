@@ -98,6 +98,15 @@ struct RunArgs {
     /// Also write the report as JSON here.
     #[arg(long)]
     json_out: Option<PathBuf>,
+    /// Run only these phases; default: every phase.
+    #[arg(long, value_enum)]
+    only: Option<Phases>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Phases {
+    /// The MCP endpoint for agents: tools/list, tools/call, the listing while agents call.
+    Agents,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -207,6 +216,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         rounds: args.rounds,
         nginx: (!args.no_nginx).then_some(args.nginx),
         work_dir,
+        only_agents: args.only == Some(Phases::Agents),
     };
     let report = runner::run(&settings).await?;
     println!("{}", runner::table(&report));

@@ -115,11 +115,7 @@ pub async fn wait_ready(
     timeout: Duration,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
-    let target = crate::load::Target {
-        address,
-        path: path.to_owned(),
-        headers: Vec::new(),
-    };
+    let target = crate::load::Target::get(address, path, Vec::new());
     loop {
         guard.check_alive()?;
         if let Ok((200, _, _)) = crate::load::fetch_once(&target).await {

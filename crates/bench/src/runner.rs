@@ -3,15 +3,13 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hyper::header::{ETAG, HeaderName, HeaderValue, IF_NONE_MATCH};
 use serde::Serialize;
 
-use crate::calls::{Api, CalledTool};
+use crate::agents;
 use crate::fixtures::Manifest;
 use crate::load::{self, LoadResult, Target};
 use crate::procs::{self, ServeSpec};
@@ -40,6 +38,8 @@ pub struct RunSettings {
     pub nginx: Option<PathBuf>,
     /// Scratch directory: service logs, nginx prefix.
     pub work_dir: PathBuf,
+    /// Only the phases of the MCP endpoint for agents.
+    pub only_agents: bool,
 }
 
 /// One line of the result table.
@@ -68,7 +68,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn measured(
+    pub(crate) fn measured(
         workload: &str,
         concurrency: usize,
         result: &LoadResult,
@@ -93,7 +93,7 @@ impl Row {
         }
     }
 
-    fn skipped(workload: &str, note: String) -> Row {
+    pub(crate) fn skipped(workload: &str, note: String) -> Row {
         Row {
             workload: workload.to_owned(),
             concurrency: 0,
@@ -143,11 +143,8 @@ const CONDITIONAL: &str = "W1 conditional";
 const W1_POSTGRES: &str = "W1 warm, PostgreSQL";
 const W2: &str = "W2";
 const NGINX: &str = "nginx static (same body)";
-const WARM_IDLE: &str = "W1+1 warm, no calls";
-const WARM_CALLS: &str = "W1+1 warm, tool calls";
-
-/// Tool calls a second while the listing is loaded in the calls phase.
-const CALLS_PER_SECOND: u32 = 20;
+pub(crate) const WARM_IDLE: &str = "W1+1 warm, no calls";
+pub(crate) const WARM_CALLS: &str = "W1+1 warm, agent calls";
 
 /// Checks the report's rows against the targets.
 fn check_targets(rows: &[Row]) -> Vec<TargetCheck> {
@@ -249,14 +246,14 @@ fn check_targets(rows: &[Row]) -> Vec<TargetCheck> {
     checks
 }
 
-fn api_key_header(key: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+pub(crate) fn api_key_header(key: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     Ok((
         HeaderName::from_static("x-api-key"),
         HeaderValue::from_str(key).context("the API key is not a header value")?,
     ))
 }
 
-fn serve_spec(
+pub(crate) fn serve_spec(
     settings: &RunSettings,
     manifest: &Manifest,
     env: Vec<(String, String)>,
@@ -271,7 +268,7 @@ fn serve_spec(
 }
 
 /// Peak RSS of a process and its direct children (nginx: master + workers).
-fn tree_peak_kib(pid: u32) -> Option<u64> {
+pub(crate) fn tree_peak_kib(pid: u32) -> Option<u64> {
     let own = procs::status_kib(pid, "VmHWM")?;
     let children: u64 = procs::children_of(pid)
         .into_iter()
@@ -281,7 +278,11 @@ fn tree_peak_kib(pid: u32) -> Option<u64> {
 }
 
 /// Warms up, then measures, `target` with `concurrency` connections.
-async fn measure(target: &Target, settings: &RunSettings, concurrency: usize) -> LoadResult {
+pub(crate) async fn measure(
+    target: &Target,
+    settings: &RunSettings,
+    concurrency: usize,
+) -> LoadResult {
     if !settings.warmup.is_zero() {
         let _ = load::run(target, concurrency, settings.warmup).await;
     }
@@ -308,11 +309,7 @@ async fn service_phase(settings: &RunSettings, phase: Phase<'_>) -> anyhow::Resu
         concurrency,
     } = phase;
     let (mut service, address) = procs::start_service(&serve_spec(settings, manifest, env)).await?;
-    let mut target = Target {
-        address,
-        path: LISTING.to_owned(),
-        headers: vec![api_key_header(&manifest.api_key)?],
-    };
+    let mut target = Target::get(address, LISTING, vec![api_key_header(&manifest.api_key)?]);
     let (status, headers, body) = load::fetch_once(&target).await?;
     if status != 200 {
         bail!(
@@ -348,16 +345,63 @@ async fn service_phase(settings: &RunSettings, phase: Phase<'_>) -> anyhow::Resu
     Ok(row)
 }
 
+/// nginx serving `body` at `path` (checked byte for byte), when the run has nginx: its
+/// guard, the request for it, and its directory (removed when dropped).
+pub(crate) async fn nginx_serving(
+    settings: &RunSettings,
+    path: &str,
+    body: &[u8],
+) -> anyhow::Result<Option<(procs::Guard, Target, tempfile::TempDir)>> {
+    let Some(binary) = &settings.nginx else {
+        return Ok(None);
+    };
+    // Its own world-readable directory: nginx's workers may run as an unprivileged user
+    // that cannot enter the (private) scratch directory.
+    let prefix = tempfile::Builder::new()
+        .prefix("feather-bench-nginx-")
+        .tempdir()?;
+    std::fs::set_permissions(prefix.path(), std::fs::Permissions::from_mode(0o755))?;
+    let (guard, nginx_address) = procs::start_nginx(binary, prefix.path(), path, body).await?;
+    let target = Target::get(nginx_address, path, Vec::new());
+    let (_, _, served) = load::fetch_once(&target).await?;
+    if served != body {
+        bail!("nginx does not serve the byte-identical body of {path}");
+    }
+    Ok(Some((guard, target, prefix)))
+}
+
+/// `target` and `baseline` loaded in turn, `settings.rounds` times each (after a warm-up
+/// of each), so that both see the same machine; their totals.
+pub(crate) async fn alternate(
+    settings: &RunSettings,
+    target: &Target,
+    baseline: Option<&Target>,
+) -> (LoadResult, LoadResult) {
+    let rounds = settings.rounds.max(1);
+    let slice = settings.duration / rounds as u32;
+    let mut target_total = LoadResult::default();
+    let mut baseline_total = LoadResult::default();
+    if !settings.warmup.is_zero() {
+        let _ = load::run(target, settings.concurrency, settings.warmup).await;
+        if let Some(baseline) = baseline {
+            let _ = load::run(baseline, settings.concurrency, settings.warmup).await;
+        }
+    }
+    for _ in 0..rounds {
+        target_total.merge(load::run(target, settings.concurrency, slice).await);
+        if let Some(baseline) = baseline {
+            baseline_total.merge(load::run(baseline, settings.concurrency, slice).await);
+        }
+    }
+    (target_total, baseline_total)
+}
+
 /// W1 warm alternated with nginx serving the byte-identical body. Returns (service, nginx).
 async fn warm_with_baseline(settings: &RunSettings) -> anyhow::Result<(Row, Option<Row>, usize)> {
     let manifest = &settings.w1;
     let (mut service, address) =
         procs::start_service(&serve_spec(settings, manifest, Vec::new())).await?;
-    let service_target = Target {
-        address,
-        path: LISTING.to_owned(),
-        headers: vec![api_key_header(&manifest.api_key)?],
-    };
+    let service_target = Target::get(address, LISTING, vec![api_key_header(&manifest.api_key)?]);
     let (status, _, body) = load::fetch_once(&service_target).await?;
     if status != 200 {
         bail!(
@@ -365,45 +409,13 @@ async fn warm_with_baseline(settings: &RunSettings) -> anyhow::Result<(Row, Opti
             String::from_utf8_lossy(&body)
         );
     }
-    let mut nginx = match &settings.nginx {
-        Some(binary) => {
-            // Its own world-readable directory: nginx's workers may run as an
-            // unprivileged user that cannot enter the (private) scratch directory.
-            let prefix = tempfile::Builder::new()
-                .prefix("feather-bench-nginx-")
-                .tempdir()?;
-            std::fs::set_permissions(prefix.path(), std::fs::Permissions::from_mode(0o755))?;
-            let (guard, nginx_address) =
-                procs::start_nginx(binary, prefix.path(), LISTING, &body).await?;
-            let target = Target {
-                address: nginx_address,
-                path: LISTING.to_owned(),
-                headers: Vec::new(),
-            };
-            let (_, _, served) = load::fetch_once(&target).await?;
-            if served != body {
-                bail!("nginx does not serve the byte-identical W1 body");
-            }
-            Some((guard, target, prefix))
-        }
-        None => None,
-    };
-    let rounds = settings.rounds.max(1);
-    let slice = settings.duration / rounds as u32;
-    let mut service_total = LoadResult::default();
-    let mut nginx_total = LoadResult::default();
-    if !settings.warmup.is_zero() {
-        let _ = load::run(&service_target, settings.concurrency, settings.warmup).await;
-        if let Some((_, target, _)) = &nginx {
-            let _ = load::run(target, settings.concurrency, settings.warmup).await;
-        }
-    }
-    for _ in 0..rounds {
-        service_total.merge(load::run(&service_target, settings.concurrency, slice).await);
-        if let Some((_, target, _)) = &nginx {
-            nginx_total.merge(load::run(target, settings.concurrency, slice).await);
-        }
-    }
+    let mut nginx = nginx_serving(settings, LISTING, &body).await?;
+    let (service_total, nginx_total) = alternate(
+        settings,
+        &service_target,
+        nginx.as_ref().map(|(_, target, _)| target),
+    )
+    .await;
     service.check_alive()?;
     let service_peak = procs::status_kib(service.pid(), "VmHWM");
     service.stop();
@@ -424,68 +436,36 @@ async fn warm_with_baseline(settings: &RunSettings) -> anyhow::Result<(Row, Opti
     Ok((service_row, nginx_row, body.len()))
 }
 
-/// The warm listing of W1 plus one demo connection, loaded once alone and once while its
-/// tool is called `CALLS_PER_SECOND` times a second. It adds a connection to W1's store,
-/// so it runs after every other W1 phase. Returns (without calls, with calls).
-async fn warm_with_calls(settings: &RunSettings) -> anyhow::Result<(Row, Row)> {
-    let manifest = &settings.w1;
-    let env = vec![(
-        "FEATHER_ALLOW_UPSTREAM".to_owned(),
-        "127.0.0.1/32".to_owned(),
-    )];
-    let (mut service, address) = procs::start_service(&serve_spec(settings, manifest, env)).await?;
-    let api = Api {
-        address,
-        api_key: api_key_header(&manifest.api_key)?,
-    };
-    let called = CalledTool::connect(&api).await?;
-    let target = Target {
-        address,
-        path: LISTING.to_owned(),
-        headers: vec![api_key_header(&manifest.api_key)?],
-    };
-    let renders_before_idle = api.listing_renders().await?;
-    let idle = measure(&target, settings, settings.concurrency).await;
-    let renders_before_calls = api.listing_renders().await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let caller = called.call_steadily(&api, CALLS_PER_SECOND, Arc::clone(&stop));
-    let (with_calls, (calls_ok, calls_failed)) = tokio::join!(
-        async {
-            let result = measure(&target, settings, settings.concurrency).await;
-            stop.store(true, Ordering::Relaxed);
-            result
-        },
-        caller
-    );
-    let renders_after_calls = api.listing_renders().await?;
-    called.stop().await;
-    service.check_alive()?;
-    let peak = procs::status_kib(service.pid(), "VmHWM");
-    service.stop();
-    let body_bytes = with_calls
-        .body_bytes
-        .checked_div(with_calls.requests)
-        .unwrap_or(0);
-    let mut idle_row = Row::measured(WARM_IDLE, settings.concurrency, &idle, peak);
-    idle_row.listing_renders = Some(renders_before_calls.saturating_sub(renders_before_idle));
-    idle_row.note = format!(
-        "{body_bytes} B body; {} listing renders",
-        renders_before_calls.saturating_sub(renders_before_idle)
-    );
-    let mut calls_row = Row::measured(WARM_CALLS, settings.concurrency, &with_calls, peak);
-    let renders = renders_after_calls.saturating_sub(renders_before_calls);
-    calls_row.listing_renders = Some(renders);
-    calls_row.tool_calls = Some(calls_ok + calls_failed);
-    calls_row.note = format!(
-        "{CALLS_PER_SECOND} calls/s wanted: {calls_ok} answered 200, {calls_failed} not; \
-         {renders} listing renders"
-    );
-    Ok((idle_row, calls_row))
-}
-
-/// Runs every phase and returns the report.
+/// Runs every phase (or only the agents' ones) and returns the report.
 pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&settings.work_dir)?;
+    let (mut rows, body_bytes) = if settings.only_agents {
+        (Vec::new(), 0)
+    } else {
+        listing_phases(settings).await?
+    };
+    // Before the phase that adds a connection to W1: its tools are W1's alone.
+    eprintln!("phase: MCP tools/list, alternated with nginx");
+    rows.extend(agents::tools_list_with_baseline(settings).await?);
+    eprintln!("phase: {WARM_IDLE} / {WARM_CALLS}, then tools/call direct and via /mcp");
+    rows.extend(agents::with_agents(settings).await?);
+    Ok(Report {
+        concurrency: settings.concurrency,
+        duration_secs: settings.duration.as_secs_f64(),
+        warmup_secs: settings.warmup.as_secs_f64(),
+        rounds: settings.rounds,
+        w1_body_bytes: body_bytes,
+        targets: check_targets(&rows)
+            .into_iter()
+            .chain(agents::check_targets(&rows))
+            .collect(),
+        rows,
+    })
+}
+
+/// The listing's phases (issue 4's), each row with its ratio to nginx serving the same
+/// body, nginx's row last; and the size of W1's body.
+async fn listing_phases(settings: &RunSettings) -> anyhow::Result<(Vec<Row>, usize)> {
     eprintln!("phase: W1 warm, alternated with nginx");
     let (warm, nginx, body_bytes) = warm_with_baseline(settings).await?;
     let mut rows = vec![warm];
@@ -547,9 +527,6 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
             "skipped: no W2 fixtures (set FEATHER_BENCH_DATABASE_URL)".into(),
         )),
     }
-    eprintln!("phase: {WARM_IDLE} / {WARM_CALLS} ({CALLS_PER_SECOND} tool calls/s)");
-    let (idle, with_calls) = warm_with_calls(settings).await?;
-    rows.extend([idle, with_calls]);
     if let Some(nginx) = nginx {
         for row in &mut rows {
             if row.requests > 0 && nginx.requests_per_sec > 0.0 {
@@ -558,15 +535,7 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
         }
         rows.push(nginx);
     }
-    Ok(Report {
-        concurrency: settings.concurrency,
-        duration_secs: settings.duration.as_secs_f64(),
-        warmup_secs: settings.warmup.as_secs_f64(),
-        rounds: settings.rounds,
-        w1_body_bytes: body_bytes,
-        targets: check_targets(&rows),
-        rows,
-    })
+    Ok((rows, body_bytes))
 }
 
 fn cell(value: f64, decimals: usize) -> String {
@@ -623,7 +592,7 @@ pub fn table(report: &Report) -> String {
             note
         ));
     }
-    out.push_str("\ntargets (issues 4 and 10):\n");
+    out.push_str("\ntargets (issues 4, 10 and 11):\n");
     for check in &report.targets {
         let verdict = match check.met {
             Some(true) => "met",

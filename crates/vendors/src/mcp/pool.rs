@@ -121,7 +121,7 @@ impl SessionPool {
     }
 
     /// The sessions of `endpoint`'s connection, made anew when the connection's endpoint
-    /// changed (the old ones are closed once idle; leased ones are closed when given back).
+    /// changed: the old idle ones are closed now, the old leased ones when given back.
     fn sessions_of(&self, endpoint: &McpEndpoint) -> Arc<ConnectionSessions> {
         let mut connections = self.shared.lock_connections();
         if let Some(sessions) = connections.get(&endpoint.connection_id)
