@@ -31,6 +31,21 @@ async fn demo_app() -> (TestApp, ServedApp, DemoServer, Seeded) {
     (app, served, demo, connection)
 }
 
+/// The app with a fake upstream connected as "Demo" and synced, listing one tool named
+/// `tool` (with an object input schema) and answering as `answer` says.
+async fn fake_app(answer: fn(Value) -> Upstream, tool: &str) -> (TestApp, FakeMcp, Seeded) {
+    let app = TestApp::new().await;
+    let upstream = FakeMcp::start(answer(json!([
+        {"name": tool, "inputSchema": {"type": "object"}}
+    ])))
+    .await;
+    let connection = app
+        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
+        .await;
+    app.sync_now(&connection).await;
+    (app, upstream, connection)
+}
+
 async fn owner_agent(app: &TestApp, served: &ServedApp, version: Option<ProtocolVersion>) -> Agent {
     Agent::connect(&served.url("/mcp"), &app.owner.key, version)
         .await
@@ -323,15 +338,7 @@ async fn an_open_session_is_told_when_its_tools_change() {
 #[tokio::test]
 #[allow(deprecated)] // MCP logging: deprecated in 2026-07-28, part of the 2025 versions.
 async fn an_upstreams_progress_and_log_messages_reach_the_agent_as_it_asked() {
-    let app = TestApp::new().await;
-    let upstream = FakeMcp::start(Upstream::Notifies(json!([
-        {"name": "export", "inputSchema": {"type": "object"}}
-    ])))
-    .await;
-    let connection = app
-        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
-        .await;
-    app.sync_now(&connection).await;
+    let (app, upstream, _) = fake_app(Upstream::Notifies, "export").await;
     let served = app.serve().await;
     let warning = json!({"level": "warning", "logger": "fake", "data": "almost out of quota"});
 
@@ -363,15 +370,7 @@ async fn an_upstreams_progress_and_log_messages_reach_the_agent_as_it_asked() {
 
 #[tokio::test]
 async fn agent_calls_and_dashboard_tests_share_one_upstream_session() {
-    let app = TestApp::new().await;
-    let upstream = FakeMcp::start(Upstream::Lists(json!([
-        {"name": "lookup", "inputSchema": {"type": "object"}}
-    ])))
-    .await;
-    let connection = app
-        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
-        .await;
-    app.sync_now(&connection).await;
+    let (app, upstream, connection) = fake_app(Upstream::Lists, "lookup").await;
     let handshakes_of_the_sync = upstream.received("initialize");
     let served = app.serve().await;
 
@@ -400,15 +399,7 @@ async fn agent_calls_and_dashboard_tests_share_one_upstream_session() {
 
 #[tokio::test]
 async fn an_agent_cancelling_a_call_cancels_it_upstream() {
-    let app = TestApp::new().await;
-    let upstream = FakeMcp::start(Upstream::HangsOnCall(json!([
-        {"name": "export", "inputSchema": {"type": "object"}}
-    ])))
-    .await;
-    let connection = app
-        .connect_mcp(mcp_connection(upstream.url(), "streamable_http"))
-        .await;
-    app.sync_now(&connection).await;
+    let (app, upstream, _) = fake_app(Upstream::HangsOnCall, "export").await;
     let served = app.serve().await;
     let agent = owner_agent(&app, &served, Some(ProtocolVersion::V_2025_11_25)).await;
 
