@@ -118,13 +118,6 @@ impl CallEvents {
         )
     }
 
-    /// Whether anyone listens (an upstream need not be asked for progress otherwise).
-    pub fn is_listened_to(&self) -> bool {
-        self.listener
-            .as_ref()
-            .is_some_and(|listener| !listener.is_closed())
-    }
-
     /// Passes `event` on, or drops it when nobody listens or the listener is behind.
     pub fn tell(&self, event: CallEvent) {
         if let Some(listener) = &self.listener {

@@ -2,11 +2,11 @@
 //!
 //! A listing (a sync) opens a session of its own and closes it afterwards: it reads the
 //! server's capabilities afresh, and syncs are rare. Tool calls take a session from the
-//! connection's [`pool`] and give it back, so a call costs one round trip. Every failure mode ends as an
-//! [`McpError`] within the configured limits: unreachable, slow or hanging servers
-//! (timeouts), broken streams, invalid JSON-RPC, oversized answers (size caps) and
-//! endless pagination (page, tool and catalog size caps). Connections go through the
-//! [`UpstreamPolicy`]'s HTTP client, so every address is checked and pinned.
+//! connection's pool (`pool`) and give it back, so a call costs one round trip. Every
+//! failure mode ends as an [`McpError`] within the configured limits: unreachable, slow
+//! or hanging servers (timeouts), broken streams, invalid JSON-RPC, oversized answers
+//! (size caps) and endless pagination (page, tool and catalog size caps). Connections go
+//! through the [`UpstreamPolicy`]'s HTTP client, so every address is checked and pinned.
 
 mod errors;
 mod events;
