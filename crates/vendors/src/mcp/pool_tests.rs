@@ -158,14 +158,35 @@ async fn pool_a_session_the_server_forgot_is_initialized_again_and_the_call_sent
     fake.stop().await;
 }
 
-#[tokio::test]
-async fn pool_a_call_that_times_out_is_cancelled_upstream_and_frees_its_session() {
-    let fake = fake(McpTransport::StreamableHttp, Fault::HangOnCall).await;
+/// A fake whose tool calls hang, and a client keeping one session for the connection.
+async fn one_session_hanging(transport: McpTransport) -> (Fake, McpClient, McpEndpoint) {
+    let fake = fake(transport, Fault::HangOnCall).await;
     let client = client(McpLimits {
         sessions_per_connection: 1,
         ..limits()
     });
-    let endpoint = endpoint(&fake, McpTransport::StreamableHttp, Uuid::new_v4(), "k");
+    let endpoint = endpoint(&fake, transport, Uuid::new_v4(), "k");
+    (fake, client, endpoint)
+}
+
+/// Once the fake answers again, a call succeeds on a new session: the hung one's slot
+/// was freed.
+async fn the_only_session_slot_is_free_again(
+    fake: Fake,
+    client: &McpClient,
+    endpoint: &McpEndpoint,
+) {
+    fake.set_fault(Fault::None);
+    call(client, endpoint)
+        .await
+        .expect("the only session slot is free again");
+    assert_eq!(fake.count("initialize"), 2);
+    fake.stop().await;
+}
+
+#[tokio::test]
+async fn pool_a_call_that_times_out_is_cancelled_upstream_and_frees_its_session() {
+    let (fake, client, endpoint) = one_session_hanging(McpTransport::StreamableHttp).await;
     let hung = call(&client, &endpoint).await;
     assert!(
         matches!(
@@ -181,32 +202,17 @@ async fn pool_a_call_that_times_out_is_cancelled_upstream_and_frees_its_session(
     })
     .await;
     eventually("the session is deleted", || fake.session_deletes() == 1).await;
-    fake.set_fault(Fault::None);
-    call(&client, &endpoint)
-        .await
-        .expect("the only session slot is free again");
-    assert_eq!(fake.count("initialize"), 2);
-    fake.stop().await;
+    the_only_session_slot_is_free_again(fake, &client, &endpoint).await;
 }
 
 #[tokio::test]
 async fn pool_a_legacy_session_whose_stream_went_silent_is_not_reused() {
     // A legacy server that never answers leaves the event stream silent past the read
     // timeout: the stream, and with it the session, ends.
-    let fake = fake(McpTransport::Sse, Fault::HangOnCall).await;
-    let client = client(McpLimits {
-        sessions_per_connection: 1,
-        ..limits()
-    });
-    let endpoint = endpoint(&fake, McpTransport::Sse, Uuid::new_v4(), "k");
+    let (fake, client, endpoint) = one_session_hanging(McpTransport::Sse).await;
     let hung = call(&client, &endpoint).await;
     assert!(matches!(hung, Err(McpError::Timeout { .. })), "{hung:?}");
-    fake.set_fault(Fault::None);
-    call(&client, &endpoint)
-        .await
-        .expect("the only session slot is free again");
-    assert_eq!(fake.count("initialize"), 2);
-    fake.stop().await;
+    the_only_session_slot_is_free_again(fake, &client, &endpoint).await;
 }
 
 #[tokio::test]
