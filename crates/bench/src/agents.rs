@@ -19,11 +19,11 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use serde_json::{Map, Value, json};
 
 use crate::calls::{Api, CalledTool};
-use crate::load::{self, LoadResult, Target};
+use crate::load::{LoadResult, Target};
 use crate::procs;
 use crate::runner::{
-    LISTING, Row, RunSettings, TargetCheck, WARM_CALLS, WARM_IDLE, alternate, api_key_header,
-    measure, nginx_serving, serve_spec, tree_peak_kib,
+    LISTING, Row, RunSettings, TargetCheck, WARM_CALLS, WARM_IDLE, against_nginx, api_key_header,
+    measure, serve_spec,
 };
 
 /// The path of the agents' endpoint.
@@ -206,49 +206,21 @@ const CALLS_PER_SECOND: u32 = 20;
 /// W1's tools as `tools/list` answers them on `/mcp`, alternated with nginx serving the
 /// byte-identical answer. Returns the service's row, then nginx's.
 pub(crate) async fn tools_list_with_baseline(settings: &RunSettings) -> anyhow::Result<Vec<Row>> {
-    let manifest = &settings.w1;
-    let (mut service, address) =
-        procs::start_service(&serve_spec(settings, manifest, Vec::new())).await?;
-    let target = tools_list_target(address, api_key_header(&manifest.api_key)?);
-    let (status, _, body) = load::fetch_once(&target).await?;
-    if status != 200 {
-        bail!(
-            "tools/list answered {status}: {}",
-            String::from_utf8_lossy(&body)
-        );
-    }
-    let tools = listed_tools(&body)?;
-    let mut nginx = nginx_serving(settings, MCP_PATH, &body).await?;
-    let (service_total, nginx_total) = alternate(
+    let api_key = api_key_header(&settings.w1.api_key)?;
+    let listed = against_nginx(
         settings,
-        &target,
-        nginx.as_ref().map(|(_, target, _)| target),
+        |address| Ok(tools_list_target(address, api_key)),
+        MCP_PATH,
+        (TOOLS_LIST, NGINX_TOOLS_LIST),
     )
-    .await;
-    service.check_alive()?;
-    let peak = procs::status_kib(service.pid(), "VmHWM");
-    service.stop();
-    let mut row = Row::measured(TOOLS_LIST, settings.concurrency, &service_total, peak);
+    .await?;
+    let mut row = listed.service;
     row.note = format!(
-        "{tools} tools, {} B answer, stateless 2026-07-28",
-        body.len()
+        "{} tools, {} B answer, stateless 2026-07-28",
+        listed_tools(&listed.body)?,
+        listed.body.len()
     );
-    let mut rows = vec![row];
-    if let Some((guard, _, _)) = nginx.as_mut() {
-        guard.check_alive()?;
-        let peak = tree_peak_kib(guard.pid());
-        guard.stop();
-        let mut baseline =
-            Row::measured(NGINX_TOOLS_LIST, settings.concurrency, &nginx_total, peak);
-        baseline.ratio_vs_nginx = Some(1.0);
-        baseline.note = "the same bytes, GET".into();
-        if nginx_total.requests_per_sec() > 0.0 {
-            rows[0].ratio_vs_nginx =
-                Some(service_total.requests_per_sec() / nginx_total.requests_per_sec());
-        }
-        rows.push(baseline);
-    }
-    Ok(rows)
+    Ok(std::iter::once(row).chain(listed.nginx).collect())
 }
 
 /// W1 plus one demo connection: the warm listing alone, then while an agent calls the

@@ -268,7 +268,7 @@ pub(crate) fn serve_spec(
 }
 
 /// Peak RSS of a process and its direct children (nginx: master + workers).
-pub(crate) fn tree_peak_kib(pid: u32) -> Option<u64> {
+fn tree_peak_kib(pid: u32) -> Option<u64> {
     let own = procs::status_kib(pid, "VmHWM")?;
     let children: u64 = procs::children_of(pid)
         .into_iter()
@@ -347,7 +347,7 @@ async fn service_phase(settings: &RunSettings, phase: Phase<'_>) -> anyhow::Resu
 
 /// nginx serving `body` at `path` (checked byte for byte), when the run has nginx: its
 /// guard, the request for it, and its directory (removed when dropped).
-pub(crate) async fn nginx_serving(
+async fn nginx_serving(
     settings: &RunSettings,
     path: &str,
     body: &[u8],
@@ -372,7 +372,7 @@ pub(crate) async fn nginx_serving(
 
 /// `target` and `baseline` loaded in turn, `settings.rounds` times each (after a warm-up
 /// of each), so that both see the same machine; their totals.
-pub(crate) async fn alternate(
+async fn alternate(
     settings: &RunSettings,
     target: &Target,
     baseline: Option<&Target>,
@@ -396,44 +396,67 @@ pub(crate) async fn alternate(
     (target_total, baseline_total)
 }
 
-/// W1 warm alternated with nginx serving the byte-identical body. Returns (service, nginx).
-async fn warm_with_baseline(settings: &RunSettings) -> anyhow::Result<(Row, Option<Row>, usize)> {
-    let manifest = &settings.w1;
+/// The rows of a service phase measured against nginx serving the byte-identical answer.
+pub(crate) struct AgainstNginx {
+    pub(crate) service: Row,
+    pub(crate) nginx: Option<Row>,
+    /// The service's answer, which nginx served.
+    pub(crate) body: bytes::Bytes,
+}
+
+/// The service on W1 answering `request` (made for its address; it must answer 200),
+/// alternated with nginx serving that answer at `nginx_path`. The rows are named
+/// `names` (service, nginx); the service's carries its ratio to nginx.
+pub(crate) async fn against_nginx(
+    settings: &RunSettings,
+    request: impl FnOnce(std::net::SocketAddr) -> anyhow::Result<Target>,
+    nginx_path: &str,
+    names: (&str, &str),
+) -> anyhow::Result<AgainstNginx> {
     let (mut service, address) =
-        procs::start_service(&serve_spec(settings, manifest, Vec::new())).await?;
-    let service_target = Target::get(address, LISTING, vec![api_key_header(&manifest.api_key)?]);
-    let (status, _, body) = load::fetch_once(&service_target).await?;
+        procs::start_service(&serve_spec(settings, &settings.w1, Vec::new())).await?;
+    let target = request(address)?;
+    let (status, _, body) = load::fetch_once(&target).await?;
     if status != 200 {
         bail!(
-            "W1: the listing answered {status}: {}",
+            "{}: the service answered {status}: {}",
+            names.0,
             String::from_utf8_lossy(&body)
         );
     }
-    let mut nginx = nginx_serving(settings, LISTING, &body).await?;
+    let mut nginx = nginx_serving(settings, nginx_path, &body).await?;
     let (service_total, nginx_total) = alternate(
         settings,
-        &service_target,
+        &target,
         nginx.as_ref().map(|(_, target, _)| target),
     )
     .await;
     service.check_alive()?;
     let service_peak = procs::status_kib(service.pid(), "VmHWM");
     service.stop();
-    let mut service_row = Row::measured(WARM, settings.concurrency, &service_total, service_peak);
-    service_row.note = format!("{} B body", body.len());
+    let mut service_row =
+        Row::measured(names.0, settings.concurrency, &service_total, service_peak);
     let nginx_row = match nginx.as_mut() {
         Some((guard, _, _)) => {
             guard.check_alive()?;
             let peak = tree_peak_kib(guard.pid());
             guard.stop();
-            let mut row = Row::measured(NGINX, settings.concurrency, &nginx_total, peak);
+            let mut row = Row::measured(names.1, settings.concurrency, &nginx_total, peak);
             row.ratio_vs_nginx = Some(1.0);
             row.note = "master + 2 workers".into();
+            if row.requests_per_sec > 0.0 {
+                service_row.ratio_vs_nginx =
+                    Some(service_row.requests_per_sec / row.requests_per_sec);
+            }
             Some(row)
         }
         None => None,
     };
-    Ok((service_row, nginx_row, body.len()))
+    Ok(AgainstNginx {
+        service: service_row,
+        nginx: nginx_row,
+        body,
+    })
 }
 
 /// Runs every phase (or only the agents' ones) and returns the report.
@@ -467,8 +490,19 @@ pub async fn run(settings: &RunSettings) -> anyhow::Result<Report> {
 /// body, nginx's row last; and the size of W1's body.
 async fn listing_phases(settings: &RunSettings) -> anyhow::Result<(Vec<Row>, usize)> {
     eprintln!("phase: W1 warm, alternated with nginx");
-    let (warm, nginx, body_bytes) = warm_with_baseline(settings).await?;
-    let mut rows = vec![warm];
+    let api_key = api_key_header(&settings.w1.api_key)?;
+    let warm = against_nginx(
+        settings,
+        |address| Ok(Target::get(address, LISTING, vec![api_key])),
+        LISTING,
+        (WARM, NGINX),
+    )
+    .await?;
+    let body_bytes = warm.body.len();
+    let nginx = warm.nginx;
+    let mut service_row = warm.service;
+    service_row.note = format!("{body_bytes} B body");
+    let mut rows = vec![service_row];
     let cache_off = || vec![(CACHE_SWITCH.0.to_owned(), CACHE_SWITCH.1.to_owned())];
     // The bypassed listing's latency is measured with one client: at concurrency 32 on two
     // cores, a request's latency is mostly the time it waits behind the other 31.
