@@ -53,7 +53,11 @@ impl Client<'_> {
         headers: &[(&str, &str)],
     ) -> TestResponse {
         let bytes = serde_json::to_vec(&body).expect("serialize the request body");
-        let json = [("content-type", "application/json")];
+        let length = bytes.len().to_string();
+        let json = [
+            ("content-type", "application/json"),
+            ("content-length", &length),
+        ];
         let headers: Vec<_> = json.iter().chain(headers).copied().collect();
         self.send_with(Method::POST, path, Body::from(bytes), &headers)
             .await

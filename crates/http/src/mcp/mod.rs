@@ -7,6 +7,7 @@
 mod catalog;
 mod events;
 mod server;
+mod stateless_list;
 mod watch;
 
 use std::sync::Arc;
@@ -95,6 +96,9 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .with_allowed_origins(options.allowed_origins.clone())
         .enforce_origin_validation()
         .with_max_request_body_bytes(MAX_BODY_BYTES)
+        // A stateless request's answer as JSON, unless the call sends notifications first:
+        // as `stateless_list` answers, and one event stream less to set up.
+        .with_json_response(true)
         .with_cancellation_token(options.end_streams.child_token());
     let factory_state = state.clone();
     let transport = StreamableHttpService::new(
@@ -105,6 +109,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route_service("/mcp", transport.clone())
         .route_service("/mcp/{nickname_slug}", transport)
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            stateless_list::answer_from_catalog,
+        ))
         .route_layer(from_fn_with_state(state, authenticate))
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use axum::http::request::Parts;
 use feather_service::{AgentCall, ServiceError};
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Extensions,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Extensions,
     Implementation, ListToolsResult, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
     ResultType, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
@@ -78,10 +78,6 @@ impl AgentServer {
         }
     }
 
-    fn page_size(&self) -> usize {
-        self.state.mcp.tools_page_size
-    }
-
     /// Which of the upstream's notifications this call's agent is sent: progress under
     /// its token, and log messages from the level its session set (2025 versions) or its
     /// request opted in to (2026-07-28, where a request without a level gets none).
@@ -133,22 +129,11 @@ impl ServerHandler for AgentServer {
             .map_err(service_failure)?;
         let cursor = request.and_then(|request| request.cursor);
         let page = catalog
-            .page(
-                caller.connection_slug.as_deref(),
-                cursor.as_deref(),
-                self.page_size(),
-            )
-            .map_err(|catalog::InvalidCursor| {
-                McpError::invalid_params(
-                    "The cursor was not handed out by this server; list from the start.",
-                    None,
-                )
-            })?;
+            .page(caller.connection_slug.as_deref(), cursor.as_deref())
+            .map_err(|catalog::InvalidCursor| invalid_cursor())?;
         Ok(
             if context.protocol_version() == Some(ProtocolVersion::V_2026_07_28) {
-                // The caching hints 2026-07-28 requires. Each organization's list is its
-                // own and changes whenever an operator acts: fresh only now.
-                page.with_ttl_ms(0).with_cache_scope(CacheScope::Private)
+                catalog::stateless(page)
             } else {
                 page
             },
@@ -242,8 +227,16 @@ fn passed_on(result: serde_json::Value) -> CallToolResult {
     result
 }
 
+/// A `tools/list` cursor this server did not hand out.
+pub(super) fn invalid_cursor() -> McpError {
+    McpError::invalid_params(
+        "The cursor was not handed out by this server; list from the start.",
+        None,
+    )
+}
+
 /// This service failing (its store): a protocol error, as no tool result can be given.
-fn service_failure(error: ServiceError) -> McpError {
+pub(super) fn service_failure(error: ServiceError) -> McpError {
     match error {
         ServiceError::Unavailable(detail) => {
             tracing::warn!(%detail, "store unavailable");

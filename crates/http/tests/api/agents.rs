@@ -140,6 +140,80 @@ async fn a_pinned_field_is_absent_from_the_schema_and_its_value_wins_on_every_ca
     demo.shutdown().await;
 }
 
+/// A stateless 2026-07-28 `tools/list` as a client sends it over HTTP, with `extra`
+/// headers; its JSON-RPC answer.
+async fn list_statelessly(app: &TestApp, cursor: Option<&str>, extra: &[(&str, &str)]) -> Value {
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    let params = match cursor {
+        Some(cursor) => json!({"cursor": cursor, "_meta": meta}),
+        None => json!({"_meta": meta}),
+    };
+    let body = json!({"jsonrpc": "2.0", "id": "list-1", "method": "tools/list", "params": params});
+    let headers = [
+        ("host", "localhost:8000"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/list"),
+    ];
+    let headers: Vec<_> = headers.iter().chain(extra).copied().collect();
+    let response = app.as_owner().post_json_with("/mcp", body, &headers).await;
+    assert_eq!(response.status, StatusCode::OK, "{extra:?}");
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    response.json()
+}
+
+#[tokio::test]
+async fn a_stateless_list_from_the_kept_page_is_the_one_the_transport_gives() {
+    let app = TestApp::new().await;
+    let demo = start_demo().await;
+    let connection = app.connect_demo(&demo).await;
+    app.configure_tool(
+        &connection,
+        "search_customers",
+        json!({"input_defaults": {"limit": {"value": 3, "type": "pinned"}}}),
+    )
+    .await;
+    // Without `Origin` the kept page answers; a browser's request goes through the
+    // transport, which checks its origin.
+    let browser = [("origin", "http://localhost:8000")];
+    let kept = list_statelessly(&app, None, &[]).await;
+    assert_eq!(kept, list_statelessly(&app, None, &browser).await);
+    assert_eq!(kept["id"], "list-1");
+    assert_eq!(kept["result"]["ttlMs"], 0);
+    let tools = kept["result"]["tools"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let search = tools
+        .iter()
+        .find(|tool| tool["name"] == "demo_search_customers");
+    let properties = &search.expect("the tool is listed")["inputSchema"]["properties"];
+    assert!(properties.get("limit").is_none(), "pinned: {properties}");
+
+    app.configure_tool(
+        &connection,
+        "search_customers",
+        json!({"is_enabled": false}),
+    )
+    .await;
+    let after = list_statelessly(&app, None, &[]).await;
+    let names: Vec<&Value> = after["result"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|tool| &tool["name"])
+        .collect();
+    assert_eq!(names.len(), tools.len() - 1, "the toggle shows at once");
+    assert!(!names.contains(&&json!("demo_search_customers")));
+
+    let refused = list_statelessly(&app, Some("not-handed-out"), &[]).await;
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    demo.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_tools_annotations_are_passed_on_as_the_server_listed_them() {
     let app = TestApp::new().await;
