@@ -10,10 +10,12 @@ mod server;
 mod stateless_list;
 mod watch;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -101,11 +103,17 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .with_json_response(true)
         .with_cancellation_token(options.end_streams.child_token());
     let factory_state = state.clone();
-    let transport = StreamableHttpService::new(
+    let transport = Arc::new(StreamableHttpService::new(
         move || Ok(AgentServer::new(factory_state.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
-    );
+    ));
+    // Shared, not cloned: the transport clones its configuration (host and origin lists,
+    // a cancellation token) with itself, and the router clones its service per request.
+    let transport = tower::service_fn(move |request: Request| {
+        let transport = Arc::clone(&transport);
+        async move { Ok::<_, Infallible>(transport.handle(request).await.map(Body::new)) }
+    });
     Router::new()
         .route_service("/mcp", transport.clone())
         .route_service("/mcp/{nickname_slug}", transport)
