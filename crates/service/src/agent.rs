@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::blocking::off_runtime;
+use crate::invoke::CallTarget;
 use crate::vendors::CallEvents;
 use crate::{Service, ServiceError, ServiceResult};
 
@@ -87,38 +88,14 @@ impl Service {
         arguments: Map<String, Value>,
         events: &CallEvents,
     ) -> ServiceResult<AgentCall> {
-        // Both by the tool's slug, side by side: one round trip's time.
-        let (tool, connection) = tokio::try_join!(
-            self.store.find_organization_tool(organization_id, name),
-            self.store.get_connection_of_tool(organization_id, name),
-        )?;
-        let Some(tool) = tool else {
+        let Some(target) = self.agent_call_target(organization_id, name).await? else {
             return Ok(AgentCall::UnknownTool);
         };
-        let connection = match connection {
-            Some(connection) if connection.id == tool.connection_id => Some(connection),
-            // The slug moved to another tool between the two reads: the tool's own.
-            _ => {
-                self.store
-                    .get_connection(organization_id, tool.connection_id)
-                    .await?
-            }
-        };
-        let Some(connection) = connection else {
-            return Ok(AgentCall::UnknownTool);
-        };
-        if connection_slug.is_some_and(|slug| slug != connection.nickname_slug) {
+        if connection_slug.is_some_and(|slug| slug != target.connection.nickname_slug) {
             return Ok(AgentCall::UnknownTool);
         }
         let invoked = self
-            .invoke_found_tool(
-                &connection,
-                &tool,
-                InvocationMode::Agent,
-                &arguments,
-                None,
-                events,
-            )
+            .invoke_found_tool(&target, InvocationMode::Agent, &arguments, None, events)
             .await;
         let refused = |sentence: String| Ok(AgentCall::Result(error_result(&sentence)));
         match invoked {
@@ -134,6 +111,50 @@ impl Service {
             Err(ServiceError::ConnectionNotActive(sentence)) => refused(sentence),
             Err(other) => Err(other),
         }
+    }
+}
+
+impl Service {
+    /// The tool whose slug is `name` with its connection and sealed credentials: kept
+    /// while the organization's listing version is unchanged, else read (and kept).
+    async fn agent_call_target(
+        &self,
+        organization_id: Uuid,
+        name: &str,
+    ) -> ServiceResult<Option<Arc<CallTarget>>> {
+        let version = self.fresh_listing_version(organization_id).await?;
+        if let Some(kept) = self.call_targets.get(organization_id, version, name) {
+            return Ok(Some(kept));
+        }
+        // Both by the tool's slug, side by side: one round trip's time.
+        let (tool, connection) = tokio::try_join!(
+            self.store.find_organization_tool(organization_id, name),
+            self.store.get_connection_of_tool(organization_id, name),
+        )?;
+        let Some(tool) = tool else {
+            return Ok(None);
+        };
+        let connection = match connection {
+            Some(connection) if connection.id == tool.connection_id => Some(connection),
+            // The slug moved to another tool between the two reads: the tool's own.
+            _ => {
+                self.store
+                    .get_connection(organization_id, tool.connection_id)
+                    .await?
+            }
+        };
+        let Some(connection) = connection else {
+            return Ok(None);
+        };
+        let sealed_secret = self.store.connection_secret(connection.id).await?;
+        let target = Arc::new(CallTarget {
+            connection,
+            tool,
+            sealed_secret,
+        });
+        self.call_targets
+            .keep(organization_id, version, name, Arc::clone(&target));
+        Ok(Some(target))
     }
 }
 

@@ -25,6 +25,15 @@ struct Compiled {
 }
 
 impl InputValidators {
+    /// The kept validator of tool `tool_id`'s input schema, if it was compiled from
+    /// `schema`.
+    pub(crate) fn kept(&self, tool_id: Uuid, schema: &Value) -> Option<Arc<CompiledSchema>> {
+        self.lock()
+            .get(&tool_id)
+            .filter(|kept| kept.schema == *schema)
+            .map(|kept| Arc::clone(&kept.validator))
+    }
+
     /// The validator of tool `tool_id`'s input schema `schema`: kept, or compiled now
     /// (CPU work for a large schema: the caller runs this off the runtime).
     pub(crate) fn get(
@@ -32,10 +41,8 @@ impl InputValidators {
         tool_id: Uuid,
         schema: &Value,
     ) -> Result<Arc<CompiledSchema>, SchemaError> {
-        if let Some(kept) = self.lock().get(&tool_id)
-            && kept.schema == *schema
-        {
-            return Ok(Arc::clone(&kept.validator));
+        if let Some(kept) = self.kept(tool_id, schema) {
+            return Ok(kept);
         }
         let validator = Arc::new(CompiledSchema::compile(schema)?);
         let mut compiled = self.lock();
@@ -70,10 +77,16 @@ mod tests {
         let first = validators.get(tool, &text).expect("compiles");
         let again = validators.get(tool, &text).expect("kept");
         assert!(Arc::ptr_eq(&first, &again));
+        let kept = validators.kept(tool, &text).expect("kept");
+        assert!(Arc::ptr_eq(&first, &kept));
 
         let number = json!({"type": "object", "properties": {"q": {"type": "integer"}}});
         let changed = validators.get(tool, &number).expect("compiles");
         assert!(!Arc::ptr_eq(&first, &changed));
+        assert!(
+            validators.kept(tool, &text).is_none(),
+            "compiled from another schema"
+        );
         assert!(changed.errors(&json!({"q": "text"})).len() == 1);
         assert!(changed.errors(&json!({"q": 7})).is_empty());
     }

@@ -14,6 +14,7 @@ use feather_domain::invocation::{
     InvocationMode, has_vanished, merge_arguments, result_payload, stale_pins,
 };
 use feather_domain::last_used;
+use feather_domain::schema::CompiledSchema;
 use feather_domain::tool::Tool;
 use feather_store::Invocation as InvocationRecord;
 use serde_json::{Map, Value};
@@ -21,7 +22,6 @@ use uuid::Uuid;
 
 use crate::blocking::off_runtime;
 use crate::error::located_under;
-use crate::input_validators::InputValidators;
 use crate::vendors::CallEvents;
 use crate::{Service, ServiceError, ServiceResult, UpstreamErrorKind};
 
@@ -47,6 +47,15 @@ pub struct Invocation {
     pub unresolved_field_paths: Vec<String>,
 }
 
+/// What a call goes upstream with: a tool, its connection and the connection's sealed
+/// credentials, of one organization.
+#[derive(Debug)]
+pub(crate) struct CallTarget {
+    pub(crate) connection: Connection,
+    pub(crate) tool: Tool,
+    pub(crate) sealed_secret: Option<Vec<u8>>,
+}
+
 impl Service {
     /// Resolves the slug within the connection, merges the operator's defaults and pins
     /// into the caller's input, validates the result against the tool's `input_schema`,
@@ -67,19 +76,24 @@ impl Service {
                 })
             })
             .transpose()?;
-        let connection = self
-            .store
-            .get_connection(organization_id, connection_id)
-            .await?
-            .ok_or(ServiceError::NotFound("connection"))?;
-        let tool = self
-            .store
-            .find_tool_by_slug(organization_id, connection_id, &request.slug)
-            .await?
-            .ok_or_else(|| unavailable(&request.slug, "no tool of this connection has it"))?;
+        // Side by side: the secret is used only once the connection is found in the
+        // organization.
+        let (connection, tool, sealed_secret) = tokio::try_join!(
+            self.store.get_connection(organization_id, connection_id),
+            self.store
+                .find_tool_by_slug(organization_id, connection_id, &request.slug),
+            self.store.connection_secret(connection_id),
+        )?;
+        let connection = connection.ok_or(ServiceError::NotFound("connection"))?;
+        let tool =
+            tool.ok_or_else(|| unavailable(&request.slug, "no tool of this connection has it"))?;
+        let target = CallTarget {
+            connection,
+            tool,
+            sealed_secret,
+        };
         self.invoke_found_tool(
-            &connection,
-            &tool,
+            &target,
             request.mode,
             &request.input,
             override_map,
@@ -88,19 +102,18 @@ impl Service {
         .await
     }
 
-    /// Invokes `tool` of `connection` (found by the caller, in the caller's organization):
-    /// the checks, merge and call of [`Service::invoke_tool`], narrowing by `override_map`
-    /// else the tool's saved field map; what the upstream tells meanwhile goes to
-    /// `events`.
+    /// Invokes `target` (found by the caller, in the caller's organization): the checks,
+    /// merge and call of [`Service::invoke_tool`], narrowing by `override_map` else the
+    /// tool's saved field map; what the upstream tells meanwhile goes to `events`.
     pub(crate) async fn invoke_found_tool(
         &self,
-        connection: &Connection,
-        tool: &Tool,
+        target: &CallTarget,
         mode: InvocationMode,
         input: &Map<String, Value>,
         override_map: Option<Vec<FieldMapping>>,
         events: &CallEvents,
     ) -> ServiceResult<Invocation> {
+        let (connection, tool) = (&target.connection, &target.tool);
         if connection.status != ConnectionStatus::Active {
             return Err(ServiceError::ToolUnavailable(format!(
                 "The connection is {}, not active.",
@@ -123,13 +136,12 @@ impl Service {
         }
 
         let arguments = merge_arguments(tool.input_defaults.as_ref(), input);
-        {
-            let (tool, validators) = (tool.clone(), Arc::clone(&self.input_validators));
-            let candidate = Value::Object(arguments.clone());
-            off_runtime(move || check_arguments(&validators, &tool, &candidate)).await?;
-        }
+        let validator = self.input_validator(tool).await?;
+        check_arguments(&validator, tool, &Value::Object(arguments.clone()))?;
 
-        let upstream = self.reach(connection).await?;
+        let upstream = self
+            .reach_sealed(connection, target.sealed_secret.as_deref())
+            .await?;
         let started_at = self.now();
         let clock = Instant::now();
         let called = upstream.call_tool(&tool.tool_path, arguments, events).await;
@@ -186,15 +198,38 @@ impl Service {
     }
 }
 
+impl Service {
+    /// The compiled validator of the tool's input schema: kept, or compiled off the
+    /// runtime (milliseconds to seconds for the largest schemas). Validating with it is
+    /// done inline: arguments are bounded by the request body limit, and checking them
+    /// costs less than a hop to the blocking pool.
+    async fn input_validator(&self, tool: &Tool) -> ServiceResult<Arc<CompiledSchema>> {
+        let compiled = match self.input_validators.kept(tool.id, &tool.input_schema) {
+            Some(kept) => Ok(kept),
+            None => {
+                let validators = Arc::clone(&self.input_validators);
+                let (tool_id, schema) = (tool.id, tool.input_schema.clone());
+                off_runtime(move || validators.get(tool_id, &schema)).await
+            }
+        };
+        compiled.map_err(|error| {
+            unavailable(
+                &tool.slug,
+                &format!("its input schema is invalid ({error})"),
+            )
+        })
+    }
+}
+
 fn unavailable(slug: &str, why: &str) -> ServiceError {
     ServiceError::ToolUnavailable(format!("The tool {slug:?} cannot be invoked: {why}."))
 }
 
 /// No pin of the tool may be stale, and the merged arguments must satisfy the tool's input
-/// schema; each violation is reported at its place under `input`. CPU work for a large
-/// schema: run off the runtime.
+/// schema (compiled as `validator`); each violation is reported at its place under
+/// `input`.
 fn check_arguments(
-    validators: &InputValidators,
+    validator: &CompiledSchema,
     tool: &Tool,
     arguments: &Value,
 ) -> ServiceResult<()> {
@@ -214,10 +249,7 @@ fn check_arguments(
             ),
         ));
     }
-    let schema = validators
-        .get(tool.id, &tool.input_schema)
-        .map_err(|error| unavailable(slug, &format!("its input schema is invalid ({error})")))?;
-    let violations = schema.errors(arguments);
+    let violations = validator.errors(arguments);
     if violations.is_empty() {
         return Ok(());
     }

@@ -6,6 +6,7 @@
 
 mod agent;
 mod blocking;
+mod call_targets;
 mod catalog;
 mod clock;
 mod connections;
@@ -65,6 +66,8 @@ pub struct Service {
     listing_versions: Arc<version_reads::VersionReads>,
     /// Compiled input schemas of the tools called recently.
     input_validators: Arc<input_validators::InputValidators>,
+    /// What agents' calls go upstream with, per listing version.
+    call_targets: Arc<call_targets::CallTargets>,
     limits: ServiceLimits,
     clock: Arc<dyn Clock>,
 }
@@ -96,6 +99,7 @@ impl Service {
             keys: Arc::default(),
             listing_versions: Arc::default(),
             input_validators: Arc::default(),
+            call_targets: Arc::default(),
             limits: ServiceLimits::default(),
             clock: Arc::new(SystemClock),
         }

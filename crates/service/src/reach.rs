@@ -38,16 +38,28 @@ impl Reached {
 }
 
 impl Service {
-    /// The connection's upstream. Callers check first that its vendor has a tool source
-    /// ([`crate::VendorRegistry::has_tools`]); a store that cannot open its secret, or a
-    /// credential provider that cannot hand any out, is an [`UpstreamError`].
+    /// The connection's upstream, its credentials read from the store. Callers check first
+    /// that its vendor has a tool source ([`crate::VendorRegistry::has_tools`]); a store
+    /// that cannot open its secret, or a credential provider that cannot hand any out, is
+    /// an [`UpstreamError`].
     pub(crate) async fn reach(&self, connection: &Connection) -> ServiceResult<Reached> {
+        let sealed_secret = self.store.connection_secret(connection.id).await?;
+        self.reach_sealed(connection, sealed_secret.as_deref())
+            .await
+    }
+
+    /// [`Service::reach`] with the connection's sealed credentials already read.
+    pub(crate) async fn reach_sealed(
+        &self,
+        connection: &Connection,
+        sealed_secret: Option<&[u8]>,
+    ) -> ServiceResult<Reached> {
         let adapters = self
             .vendors
             .adapters(connection.vendor)
             .ok_or_else(|| misconfigured("belongs to a vendor this service cannot reach"))?;
-        let secret = match self.store.connection_secret(connection.id).await? {
-            Some(sealed) => Some(self.secrets.open(connection.id, &sealed).map_err(|_| {
+        let secret = match sealed_secret {
+            Some(sealed) => Some(self.secrets.open(connection.id, sealed).map_err(|_| {
                 misconfigured(
                     "has credentials that the configured FEATHER_SECRET_KEY does not open; the key was changed, or its key file lost",
                 )

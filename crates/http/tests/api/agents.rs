@@ -285,6 +285,32 @@ async fn a_field_map_narrows_the_answer_and_the_schema_the_agent_is_shown() {
 }
 
 #[tokio::test]
+async fn each_call_goes_out_with_the_configuration_saved_before_it() {
+    let (app, served, demo, connection) = demo_app().await;
+    let agent = owner_agent(&app, &served, None).await;
+    let search = || agent.call("demo_search_customers", json!({"query": ""}));
+    for limit in [3, 2] {
+        let pin = json!({"input_defaults": {"limit": {"value": limit, "type": "pinned"}}});
+        app.configure_tool(&connection, "search_customers", pin)
+            .await;
+        let result = search().await.expect("a tool result");
+        let customers = structured(&result)["customers"].as_array().map(Vec::len);
+        assert_eq!(customers, Some(limit), "{result:#?}");
+    }
+    app.configure_tool(
+        &connection,
+        "search_customers",
+        json!({"is_enabled": false}),
+    )
+    .await;
+    let refused = search().await.expect("a tool result");
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text(&refused).contains("disabled"), "{}", text(&refused));
+    agent.close().await;
+    demo.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_disabled_tool_is_not_listed_and_a_call_to_it_says_why() {
     let (app, served, demo, connection) = demo_app().await;
     app.configure_tool(&connection, "get_order", json!({"is_enabled": false}))
