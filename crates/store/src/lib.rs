@@ -148,6 +148,10 @@ impl Store {
             .busy_timeout(ACQUIRE_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A SQLite connection is a handle to a local file, which nothing can close
+            // under it: pinging it before each use (a round trip to its worker thread,
+            // about as long as the query itself) finds nothing.
+            .test_before_acquire(false)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
