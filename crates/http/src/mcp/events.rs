@@ -11,7 +11,7 @@ use rmcp::model::{
     LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
 };
 use rmcp::{Peer, RoleServer};
-use tokio::task::JoinHandle;
+use tokio::sync::mpsc::Receiver;
 
 /// Which of a call's events the agent gets.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,29 +28,55 @@ impl Wanted {
     }
 }
 
-/// Where the call's events go, and the task that passes them on to `peer` (it ends once
-/// every copy of the events is dropped: await it after the call, so that the agent has
-/// every notification before the result).
-pub(super) fn pass_on(
-    peer: Peer<RoleServer>,
-    wanted: Wanted,
-) -> (CallEvents, Option<JoinHandle<()>>) {
+/// Where the call's events go, and what passes them on to `peer` when the agent wants
+/// any of them.
+pub(super) fn pass_on(peer: Peer<RoleServer>, wanted: Wanted) -> (CallEvents, Option<Forwarder>) {
     if !wanted.anything() {
         return (CallEvents::none(), None);
     }
-    let (events, mut received) = CallEvents::channel();
-    let forwarding = tokio::spawn(async move {
-        while let Some(event) = received.recv().await {
-            if let Some(notified) = notification(event, &wanted) {
-                // An agent that is gone just misses them.
-                let _ = match notified {
-                    Notification::Progress(progress) => peer.notify_progress(progress).await,
-                    Notification::Log(message) => peer.notify_logging_message(message).await,
-                };
+    let (events, received) = CallEvents::channel();
+    let forwarder = Forwarder {
+        peer,
+        wanted,
+        received,
+    };
+    (events, Some(forwarder))
+}
+
+/// Passes a call's events on to its agent, in the call's own task (no task to start and
+/// join for each call).
+pub(super) struct Forwarder {
+    peer: Peer<RoleServer>,
+    wanted: Wanted,
+    received: Receiver<CallEvent>,
+}
+
+impl Forwarder {
+    /// Awaits `call`, passing on each event told meanwhile, and then those told before it
+    /// ended: the agent has every notification before the call's result.
+    pub(super) async fn alongside<T>(mut self, call: impl Future<Output = T>) -> T {
+        let mut call = std::pin::pin!(call);
+        let ended = loop {
+            tokio::select! {
+                biased;
+                Some(event) = self.received.recv() => self.forward(event).await,
+                ended = &mut call => break ended,
             }
+        };
+        while let Ok(event) = self.received.try_recv() {
+            self.forward(event).await;
         }
-    });
-    (events, Some(forwarding))
+        ended
+    }
+
+    async fn forward(&self, event: CallEvent) {
+        // An agent that is gone just misses them.
+        let _ = match notification(event, &self.wanted) {
+            Some(Notification::Progress(progress)) => self.peer.notify_progress(progress).await,
+            Some(Notification::Log(message)) => self.peer.notify_logging_message(message).await,
+            None => Ok(()),
+        };
+    }
 }
 
 #[derive(Debug, PartialEq)]

@@ -156,26 +156,26 @@ impl ServerHandler for AgentServer {
             ))])
             .into());
         }
-        let (events, forwarding) = events::pass_on(context.peer.clone(), self.wanted(&context));
-        let call = self.state.service.call_agent_tool(
-            caller.principal.organization_id,
-            caller.connection_slug.as_deref(),
-            &request.name,
-            request.arguments.unwrap_or_default(),
-            &events,
-        );
-        let called = tokio::select! {
-            called = call => called,
-            () = context.ct.cancelled() => {
-                return Err(McpError::invalid_request("The call was cancelled.", None));
+        let (events, forwarder) = events::pass_on(context.peer.clone(), self.wanted(&context));
+        let call = async {
+            tokio::select! {
+                called = self.state.service.call_agent_tool(
+                    caller.principal.organization_id,
+                    caller.connection_slug.as_deref(),
+                    &request.name,
+                    request.arguments.unwrap_or_default(),
+                    &events,
+                ) => Some(called),
+                () = context.ct.cancelled() => None,
             }
         };
-        // The upstream's notifications were all told before its result came: once the
-        // forwarder has passed them on, they reach the agent before the result.
-        drop(events);
-        if let Some(forwarding) = forwarding {
-            let _ = forwarding.await;
-        }
+        let called = match forwarder {
+            Some(forwarder) => forwarder.alongside(call).await,
+            None => call.await,
+        };
+        let Some(called) = called else {
+            return Err(McpError::invalid_request("The call was cancelled.", None));
+        };
         match called.map_err(service_failure)? {
             AgentCall::Result(result) => Ok(passed_on(result).into()),
             AgentCall::UnknownTool => Err(McpError::invalid_params(
