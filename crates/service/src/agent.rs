@@ -112,9 +112,7 @@ impl Service {
             Err(other) => Err(other),
         }
     }
-}
 
-impl Service {
     /// The tool whose slug is `name` with its connection and sealed credentials: kept
     /// while the organization's listing version is unchanged, else read (and kept).
     async fn agent_call_target(

@@ -50,11 +50,17 @@ impl AgentCatalog {
     pub(crate) fn new(mut tools: Vec<AgentTool>, page_size: usize) -> AgentCatalog {
         // Byte order, whatever the database's collation: the order cursors rely on.
         tools.sort_by(|a, b| a.name.cmp(&b.name));
+        let tools: Vec<ListedTool> = tools.into_iter().map(listed_tool).collect();
+        // What the tools hold, as their JSON weighs; the kept pages are added below.
+        let bytes = tools
+            .iter()
+            .map(|listed| serde_json::to_vec(&listed.tool).map_or(0, |json| json.len()))
+            .sum();
         let mut catalog = AgentCatalog {
-            tools: tools.into_iter().map(listed_tool).collect(),
+            tools,
             page_size: page_size.max(1),
             first_pages: HashMap::new(),
-            bytes: 0,
+            bytes,
         };
         let endpoints = std::iter::once(None).chain(
             catalog
