@@ -135,9 +135,10 @@ impl Service {
             ));
         }
 
+        refuse_stale_pins(tool)?;
         let arguments = merge_arguments(tool.input_defaults.as_ref(), input);
         let validator = self.input_validator(tool).await?;
-        check_arguments(&validator, tool, &Value::Object(arguments.clone()))?;
+        check_arguments(&validator, &Value::Object(arguments.clone()))?;
 
         let upstream = self
             .reach_sealed(connection, target.sealed_secret.as_deref())
@@ -225,30 +226,30 @@ fn unavailable(slug: &str, why: &str) -> ServiceError {
     ServiceError::ToolUnavailable(format!("The tool {slug:?} cannot be invoked: {why}."))
 }
 
-/// No pin of the tool may be stale, and the merged arguments must satisfy the tool's input
-/// schema (compiled as `validator`); each violation is reported at its place under
-/// `input`.
-fn check_arguments(
-    validator: &CompiledSchema,
-    tool: &Tool,
-    arguments: &Value,
-) -> ServiceResult<()> {
-    let slug = &tool.slug;
+/// No pin of the tool may be stale: its value was chosen for a field the server has since
+/// removed or retyped.
+fn refuse_stale_pins(tool: &Tool) -> ServiceResult<()> {
     let stale = stale_pins(&tool.input_schema, tool.input_defaults.as_ref());
-    if !stale.is_empty() {
-        return Err(unavailable(
-            slug,
-            &format!(
-                "the operator's pinned value of {} no longer fits its input schema (the \
-                 server changed the field); the pin must be set again or cleared",
-                stale
-                    .iter()
-                    .map(|field| format!("`{field}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
+    if stale.is_empty() {
+        return Ok(());
     }
+    Err(unavailable(
+        &tool.slug,
+        &format!(
+            "the operator's pinned value of {} no longer fits its input schema (the \
+             server changed the field); the pin must be set again or cleared",
+            stale
+                .iter()
+                .map(|field| format!("`{field}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+/// The merged arguments must satisfy the tool's input schema (compiled as `validator`);
+/// each violation is reported at its place under `input`.
+fn check_arguments(validator: &CompiledSchema, arguments: &Value) -> ServiceResult<()> {
     let violations = validator.errors(arguments);
     if violations.is_empty() {
         return Ok(());
