@@ -130,7 +130,12 @@ impl ServerHandler for AgentServer {
         let cursor = request.and_then(|request| request.cursor);
         let page = catalog
             .page(caller.connection_slug.as_deref(), cursor.as_deref())
-            .map_err(|catalog::InvalidCursor| invalid_cursor())?;
+            .map_err(|catalog::InvalidCursor| {
+                McpError::invalid_params(
+                    "The cursor was not handed out by this server; list from the start.",
+                    None,
+                )
+            })?;
         Ok(
             if context.protocol_version() == Some(ProtocolVersion::V_2026_07_28) {
                 catalog::stateless(page)
@@ -227,16 +232,8 @@ fn passed_on(result: serde_json::Value) -> CallToolResult {
     result
 }
 
-/// A `tools/list` cursor this server did not hand out.
-pub(super) fn invalid_cursor() -> McpError {
-    McpError::invalid_params(
-        "The cursor was not handed out by this server; list from the start.",
-        None,
-    )
-}
-
 /// This service failing (its store): a protocol error, as no tool result can be given.
-pub(super) fn service_failure(error: ServiceError) -> McpError {
+fn service_failure(error: ServiceError) -> McpError {
     match error {
         ServiceError::Unavailable(detail) => {
             tracing::warn!(%detail, "store unavailable");
