@@ -12,6 +12,7 @@ pub mod integration;
 pub mod invocation;
 pub mod last_used;
 pub mod narrowed_schema;
+pub mod oauth;
 pub mod organization;
 pub mod organization_slugs;
 pub mod patch;
