@@ -123,6 +123,58 @@ impl Write {
         Ok(())
     }
 
+    /// Makes the connection `active` with no `status_reason` and `metadata`, its
+    /// credentials renewed at `at`; `connected_at` becomes `at` unless it was active
+    /// already.
+    pub async fn activate_connection(
+        &mut self,
+        organization_id: Uuid,
+        connection_id: Uuid,
+        metadata: &serde_json::Map<String, serde_json::Value>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_tx!(self, |connection| {
+            sqlx::query(
+                "UPDATE connections SET \
+                 connected_at = CASE WHEN status = 'active' THEN connected_at ELSE $3 END, \
+                 status = 'active', status_reason = NULL, last_refreshed_at = $3, \
+                 metadata = $4, updated_at = $3 \
+                 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(organization_id)
+            .bind(connection_id)
+            .bind(at)
+            .bind(Json(metadata))
+            .execute(connection)
+            .await
+            .map(drop)
+        })?;
+        Ok(())
+    }
+
+    /// Keeps `sealed` as the connection's credentials, in place of any it had.
+    pub async fn put_connection_secret(
+        &mut self,
+        connection_id: Uuid,
+        sealed: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_tx!(self, |connection| {
+            sqlx::query(
+                "INSERT INTO connection_secrets (connection_id, sealed, updated_at) \
+                 VALUES ($1, $2, $3) \
+                 ON CONFLICT (connection_id) DO UPDATE SET sealed = $2, updated_at = $3",
+            )
+            .bind(connection_id)
+            .bind(sealed)
+            .bind(at)
+            .execute(connection)
+            .await
+            .map(drop)
+        })?;
+        Ok(())
+    }
+
     /// Keeps sealed credentials with the connection.
     pub async fn insert_connection_secret(
         &mut self,

@@ -15,6 +15,7 @@ mod fixtures;
 mod invocations;
 mod jobs;
 mod listing_version;
+mod oauth_authorizations;
 mod organizations;
 mod secrets;
 mod slugs;

@@ -231,7 +231,71 @@ async fn a_connection_status_is_set_with_its_reason(store: &Store) {
     );
 }
 
+async fn an_authorized_connection_is_activated_with_its_new_credentials(store: &Store) {
+    let organization = store.seed_organization().await;
+    let mut pending = fixtures::connection(organization.id, "a", feather_store::now());
+    pending.status = ConnectionStatus::PendingOauth;
+    pending.status_reason = Some("Waiting.".to_owned());
+    pending.connected_at = None;
+    store
+        .seed_connection(&pending, Some(b"before"))
+        .await
+        .expect("insert connection");
+    let at = fixtures::later(pending.created_at, 1);
+    let metadata = serde_json::json!({"auth_type": "oauth"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut write = store
+        .begin_listing_write(organization.id)
+        .await
+        .expect("begin");
+    write
+        .put_connection_secret(pending.id, b"after", at)
+        .await
+        .expect("put");
+    write
+        .activate_connection(organization.id, pending.id, &metadata, at)
+        .await
+        .expect("activate");
+    write.commit().await.expect("commit");
+    let active = store
+        .get_connection(organization.id, pending.id)
+        .await
+        .expect("get")
+        .expect("kept");
+    assert_eq!(active.status, ConnectionStatus::Active);
+    assert_eq!(active.status_reason, None);
+    assert_eq!(active.connected_at, Some(at));
+    assert_eq!(active.last_refreshed_at, Some(at));
+    assert_eq!(active.metadata, metadata);
+    assert_eq!(
+        store.connection_secret(pending.id).await.expect("read"),
+        Some(b"after".to_vec())
+    );
+
+    // Activated again (a re-authorization), it keeps when it first connected.
+    let later = fixtures::later(at, 1);
+    let mut write = store
+        .begin_listing_write(organization.id)
+        .await
+        .expect("begin");
+    write
+        .activate_connection(organization.id, pending.id, &metadata, later)
+        .await
+        .expect("activate");
+    write.commit().await.expect("commit");
+    let again = store
+        .get_connection(organization.id, pending.id)
+        .await
+        .expect("get")
+        .expect("kept");
+    assert_eq!(again.connected_at, Some(at));
+    assert_eq!(again.last_refreshed_at, Some(later));
+}
+
 on_both_backends!(
+    an_authorized_connection_is_activated_with_its_new_credentials,
     sealed_credentials_are_counted_by_the_key_that_sealed_them,
     a_walk_pages_through_the_credentials_left_to_do_in_connection_order,
     a_sealed_credential_is_replaced_only_while_it_is_what_was_read,
