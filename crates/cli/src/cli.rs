@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use feather_http::{AppOptions, RateLimits, ServerLimits};
 use feather_service::ServiceLimits;
+use feather_service::oauth::OAuthClientConfig;
 use feather_store::Store;
 use uuid::Uuid;
 
@@ -212,6 +213,42 @@ pub struct ServeArgs {
     /// loopback origins].
     #[arg(long, env = "FEATHER_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub mcp_allowed_origins: Option<Vec<String>>,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+}
+
+/// How the service presents itself to OAuth authorization servers.
+#[derive(Debug, Args)]
+pub struct OAuthArgs {
+    /// The URL users and authorization servers reach this service at; the OAuth redirect
+    /// URI (`…/v1/integrations/oauth/callback`) and the client metadata document are
+    /// under it [default: http:// and the bind address].
+    #[arg(long, env = "FEATHER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The URL of the service's OAuth Client ID Metadata Document, used as its client id
+    /// where an authorization server takes one; it must be https [default: under the
+    /// public URL, `/oauth/client-metadata.json`].
+    #[arg(long, env = "FEATHER_OAUTH_CLIENT_METADATA_URL")]
+    pub oauth_client_metadata_url: Option<String>,
+    /// Where the OAuth callback sends the browser when done (with `status`,
+    /// `connection_id` and `reason` in the query), instead of showing its own page.
+    #[arg(long, env = "FEATHER_OAUTH_RETURN_URL")]
+    pub oauth_return_url: Option<String>,
+}
+
+impl OAuthArgs {
+    /// The settings for a service listening on `bind` (the address bound).
+    pub fn client_config(&self, bind: SocketAddr) -> OAuthClientConfig {
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bind}"));
+        OAuthClientConfig::new(
+            &public_url,
+            self.oauth_client_metadata_url.clone(),
+            self.oauth_return_url.clone(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

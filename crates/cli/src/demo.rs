@@ -60,7 +60,7 @@ pub async fn run(
         ),
         ("Support Desk (legacy SSE)", demo_server.sse_url(), "sse"),
     ] {
-        let connection = service
+        let connected = service
             .connect_custom_mcp(
                 organization.id,
                 CustomMcpRequest {
@@ -72,7 +72,7 @@ pub async fn run(
             )
             .await
             .with_context(|| format!("could not connect the demo server over {transport}"))?;
-        connections.push(connection.id);
+        connections.push(connected.connection.id);
     }
     tokio::spawn(print_banner_when_synced(
         service.clone(),

@@ -1,11 +1,16 @@
 //! Connecting a custom MCP server: the rules for the request, what is public about the
 //! connection, and the credentials it keeps secret.
 
+mod oauth;
+
+pub use oauth::{OAuthEndpoints, OAuthFields, OAuthOptions, OperatorClient};
+
 use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::input_config::FieldError;
+use crate::oauth::OAuthCredentials;
 use crate::slug::{Nickname, NicknameError};
 
 /// Longest server URL accepted.
@@ -49,8 +54,7 @@ pub struct CustomMcpRequest {
     pub api_key: Option<String>,
     pub api_key_header: Option<String>,
     pub headers: Vec<(String, String)>,
-    /// Names of the `oauth_*` fields the request set (OAuth is not supported yet).
-    pub oauth_fields: Vec<&'static str>,
+    pub oauth: OAuthFields,
 }
 
 /// A valid custom MCP connection: what to reach and how to authenticate.
@@ -75,6 +79,13 @@ pub struct McpCredentials {
     /// (`?api_key=…`), so the listing shows [`redacted_url`] and the real one is sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_url: Option<String>,
+    /// Set when `auth_type` is `oauth`: what the operator asked of every authorization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_options: Option<OAuthOptions>,
+    /// The OAuth client and settings once an authorization has begun, and its tokens
+    /// once one has completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthCredentials>,
 }
 
 /// `url` with every query value and the fragment replaced by `…` (`?key=…&flag=…`; a
@@ -139,6 +150,8 @@ impl std::fmt::Debug for McpCredentials {
                     .collect::<Vec<_>>(),
             )
             .field("server_url", &self.server_url.as_deref().map(redacted_url))
+            .field("oauth_options", &self.oauth_options)
+            .field("oauth", &self.oauth)
             .finish()
     }
 }
@@ -154,14 +167,33 @@ impl McpCredentials {
         if let Some(api_key) = &self.api_key {
             headers.push((api_key.header.clone(), api_key.key.clone()));
         }
+        if let Some(tokens) = self.oauth.as_ref().and_then(|oauth| oauth.tokens.as_ref()) {
+            headers.push((
+                "authorization".to_owned(),
+                format!("Bearer {}", tokens.access_token),
+            ));
+        }
         headers
     }
 
     fn auth_type(&self) -> &'static str {
-        match (&self.bearer_token, &self.api_key) {
-            (Some(_), _) => "bearer",
-            (None, Some(_)) => "api_key",
-            (None, None) => "none",
+        match (&self.bearer_token, &self.api_key, &self.oauth_options) {
+            (Some(_), _, _) => "bearer",
+            (None, Some(_), _) => "api_key",
+            (None, None, Some(_)) => "oauth",
+            (None, None, None) => "none",
+        }
+    }
+
+    /// The name (lowercase) of the header the credential travels in, if it has one.
+    fn credential_header(&self, auth_type: &str) -> Option<String> {
+        match auth_type {
+            "bearer" | "oauth" => Some("authorization".to_owned()),
+            "api_key" => self
+                .api_key
+                .as_ref()
+                .map(|key| key.header.to_ascii_lowercase()),
+            _ => None,
         }
     }
 }
@@ -175,12 +207,18 @@ pub struct McpMetadata {
     /// the sealed [`McpCredentials::server_url`].
     pub server_url: String,
     pub transport: McpTransportKind,
-    /// `bearer`, `api_key` or `none`.
+    /// `bearer`, `api_key`, `oauth` or `none`.
     pub auth_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_header: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_header_names: Vec<String>,
+    /// The authorization server an `oauth` connection's tokens come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_issuer: Option<String>,
+    /// The scopes an `oauth` connection asks for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oauth_scopes: Vec<String>,
 }
 
 impl McpMetadata {
@@ -189,12 +227,25 @@ impl McpMetadata {
     pub fn from_metadata(metadata: &Map<String, Value>) -> Option<McpMetadata> {
         serde_json::from_value(Value::Object(metadata.clone())).ok()
     }
+
+    /// The settings as a connection's listing `metadata`.
+    pub fn into_metadata(self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => unreachable!("a struct of strings serializes to a JSON object"),
+        }
+    }
 }
 
 impl CustomMcpConfig {
     /// The connection's listing `metadata`.
     pub fn public_metadata(&self) -> Map<String, Value> {
-        let metadata = McpMetadata {
+        self.settings().into_metadata()
+    }
+
+    /// What the connection shows in the open, as settings.
+    pub fn settings(&self) -> McpMetadata {
+        McpMetadata {
             server_url: redacted_url(&self.server_url),
             transport: self.transport,
             auth_type: self.credentials.auth_type().to_owned(),
@@ -209,10 +260,8 @@ impl CustomMcpConfig {
                 .iter()
                 .map(|(name, _)| name.clone())
                 .collect(),
-        };
-        match serde_json::to_value(metadata) {
-            Ok(Value::Object(map)) => map,
-            _ => unreachable!("a struct of strings serializes to a JSON object"),
+            oauth_issuer: None,
+            oauth_scopes: Vec::new(),
         }
     }
 }
@@ -226,35 +275,18 @@ pub fn validate_custom_mcp(request: &CustomMcpRequest) -> Result<CustomMcpConfig
         .map_err(|error| problems.push(nickname_problem(error)))
         .ok();
     let server_url = request.server_url.trim();
-    if server_url.is_empty() {
-        problems.push(FieldError::new(
-            &["server_url"],
-            "The server URL is required.",
-            "missing",
-        ));
-    } else if server_url.chars().count() > SERVER_URL_MAX_CHARS {
-        problems.push(FieldError::new(
-            &["server_url"],
-            format!("The server URL must be at most {SERVER_URL_MAX_CHARS} characters."),
-            "string_too_long",
-        ));
+    if let Err(problem) = check_server_url(server_url) {
+        problems.push(problem);
     }
-    let transport = match request.transport.as_deref().unwrap_or("sse") {
-        "streamable_http" => Some(McpTransportKind::StreamableHttp),
-        "sse" => Some(McpTransportKind::Sse),
-        "auto" => Some(McpTransportKind::Auto),
-        _ => {
-            problems.push(FieldError::new(
-                &["transport"],
-                "The transport must be one of streamable_http, sse, auto.",
-                "enum",
-            ));
-            None
-        }
-    };
+    let transport = parse_transport(request.transport.as_deref())
+        .map_err(|problem| problems.push(problem))
+        .ok();
     let mut credentials = credentials(request, &mut problems);
     if redacted_url(server_url) != server_url {
         credentials.server_url = Some(server_url.to_owned());
+    }
+    if request.auth_type.as_deref() == Some("oauth") {
+        credentials.oauth_options = Some(request.oauth.check(&mut problems));
     }
     match (nickname, transport, problems.is_empty()) {
         (Some(nickname), Some(transport), true) => Ok(CustomMcpConfig {
@@ -264,6 +296,40 @@ pub fn validate_custom_mcp(request: &CustomMcpRequest) -> Result<CustomMcpConfig
             credentials,
         }),
         _ => Err(problems),
+    }
+}
+
+/// The server URL's own rules (present, not too long), before the guard checks where it
+/// leads.
+pub fn check_server_url(server_url: &str) -> Result<(), FieldError> {
+    if server_url.is_empty() {
+        Err(FieldError::new(
+            &["server_url"],
+            "The server URL is required.",
+            "missing",
+        ))
+    } else if server_url.chars().count() > SERVER_URL_MAX_CHARS {
+        Err(FieldError::new(
+            &["server_url"],
+            format!("The server URL must be at most {SERVER_URL_MAX_CHARS} characters."),
+            "string_too_long",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The `transport` field; absent means the contract's default, legacy SSE.
+pub fn parse_transport(transport: Option<&str>) -> Result<McpTransportKind, FieldError> {
+    match transport.unwrap_or("sse") {
+        "streamable_http" => Ok(McpTransportKind::StreamableHttp),
+        "sse" => Ok(McpTransportKind::Sse),
+        "auto" => Ok(McpTransportKind::Auto),
+        _ => Err(FieldError::new(
+            &["transport"],
+            "The transport must be one of streamable_http, sse, auto.",
+            "enum",
+        )),
     }
 }
 
@@ -311,11 +377,8 @@ fn credentials(request: &CustomMcpRequest, problems: &mut Vec<FieldError>) -> Mc
                 )),
             }
         }
-        "oauth" => problems.push(FieldError::new(
-            &["auth_type"],
-            "OAuth for custom MCP servers is not yet supported; use none, bearer or api_key.",
-            "not_supported",
-        )),
+        // Its fields are checked apart: they describe how to get a credential, not one.
+        "oauth" => {}
         _ => problems.push(FieldError::new(
             &["auth_type"],
             "The auth_type must be one of none, bearer, api_key, oauth.",
@@ -344,7 +407,7 @@ fn credentials(request: &CustomMcpRequest, problems: &mut Vec<FieldError>) -> Mc
         ));
     }
     if auth_type != "oauth" {
-        for field in &request.oauth_fields {
+        for field in request.oauth.names_set() {
             problems.push(FieldError::new(
                 &[field],
                 "The OAuth fields are only used when auth_type is oauth.",
@@ -352,13 +415,14 @@ fn credentials(request: &CustomMcpRequest, problems: &mut Vec<FieldError>) -> Mc
             ));
         }
     }
-    credentials.headers = custom_headers(request, &credentials, problems);
+    credentials.headers =
+        custom_headers(request, credentials.credential_header(auth_type), problems);
     credentials
 }
 
 fn custom_headers(
     request: &CustomMcpRequest,
-    credentials: &McpCredentials,
+    credential_header: Option<String>,
     problems: &mut Vec<FieldError>,
 ) -> Vec<(String, String)> {
     if request.headers.len() > MAX_CUSTOM_HEADERS {
@@ -369,16 +433,6 @@ fn custom_headers(
         ));
         return Vec::new();
     }
-    let credential_header = credentials
-        .bearer_token
-        .as_ref()
-        .map(|_| "authorization".to_owned())
-        .or_else(|| {
-            credentials
-                .api_key
-                .as_ref()
-                .map(|key| key.header.to_ascii_lowercase())
-        });
     let mut headers = Vec::new();
     let mut names_seen = std::collections::HashSet::new();
     for (name, value) in &request.headers {
@@ -567,18 +621,53 @@ mod tests {
     }
 
     #[test]
-    fn oauth_is_refused_as_not_yet_supported() {
+    fn oauth_keeps_no_static_credential_and_says_so_in_the_metadata() {
         let mut oauth = request();
         oauth.auth_type = Some("oauth".to_owned());
+        oauth.oauth.scopes = vec!["read".to_owned()];
+        oauth.headers = vec![("X-Tenant".to_owned(), "acme".to_owned())];
+        let config = validate_custom_mcp(&oauth).expect("valid");
         assert_eq!(
-            problems(&oauth),
-            vec![(loc(&["auth_type"]), "not_supported")]
+            config.credentials.request_headers(),
+            [("X-Tenant".to_owned(), "acme".to_owned())]
         );
+        let options = config
+            .credentials
+            .oauth_options
+            .clone()
+            .expect("oauth options");
+        assert_eq!(options.scopes, ["read"]);
+        assert_eq!(
+            config_metadata_auth_type(&validate_custom_mcp(&oauth).expect("valid")),
+            "oauth"
+        );
+    }
+
+    fn config_metadata_auth_type(config: &CustomMcpConfig) -> String {
+        config.public_metadata()["auth_type"]
+            .as_str()
+            .expect("auth_type is text")
+            .to_owned()
+    }
+
+    #[test]
+    fn oauth_fields_belong_to_auth_type_oauth_only() {
         let mut stray = request();
-        stray.oauth_fields = vec!["oauth_client_id"];
+        stray.oauth.client_id = Some("client".to_owned());
         assert_eq!(
             problems(&stray),
             vec![(loc(&["oauth_client_id"]), "extra_forbidden")]
+        );
+    }
+
+    #[test]
+    fn an_oauth_connection_takes_no_authorization_header_of_its_own() {
+        let mut clash = request();
+        clash.auth_type = Some("oauth".to_owned());
+        clash.headers = vec![("Authorization".to_owned(), "Bearer x".to_owned())];
+        assert_eq!(
+            problems(&clash),
+            vec![(loc(&["headers", "Authorization"]), "value_error")]
         );
     }
 
@@ -624,6 +713,8 @@ mod tests {
             api_key: None,
             headers: vec![("X-A".to_owned(), "1".to_owned())],
             server_url: Some("https://h/mcp?k=v".to_owned()),
+            oauth_options: None,
+            oauth: None,
         };
         let sealed = serde_json::to_vec(&credentials).expect("json");
         assert_eq!(

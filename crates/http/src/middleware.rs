@@ -9,6 +9,7 @@ use axum::http::header::{CONTENT_TYPE, HeaderName};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
+use feather_domain::custom_mcp::redacted_url;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -43,10 +44,12 @@ pub(crate) fn wrap(router: Router) -> Router {
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or_default();
                 // `organization_id` is recorded once the key is known (`auth::Caller`).
+                // Query values are never logged: the OAuth callback's carry a code and
+                // a state.
                 tracing::info_span!(
                     "request",
                     method = %request.method(),
-                    uri = %request.uri(),
+                    uri = %LoggedUri(request.uri()),
                     request_id,
                     organization_id = tracing::field::Empty,
                 )
@@ -55,6 +58,24 @@ pub(crate) fn wrap(router: Router) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
+
+/// A request's URI as logged: its query values (and fragment) as `…`.
+struct LoggedUri<'a>(&'a axum::http::Uri);
+
+impl std::fmt::Display for LoggedUri<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.query() {
+            None => write!(f, "{}", self.0),
+            Some(_) => f.write_str(&redacted_url(&self.0.to_string())),
+        }
+    }
+}
+
+/// Marks a response whose body its handler wrote for another audience (the MCP
+/// transport's JSON-RPC errors, the OAuth callback's page): the API's error format is not
+/// imposed on it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeepsItsBody;
 
 /// Gives every error response the `ErrorResponse` body, and logs what 5xx responses hide
 /// from the client, with the request id the client is told to quote.
@@ -66,11 +87,7 @@ async fn uniform_errors(request: Request, next: Next) -> Response {
         .unwrap_or("unknown")
         .to_owned();
     let mut response = next.run(request).await;
-    if response
-        .extensions()
-        .get::<crate::mcp::KeepsItsBody>()
-        .is_some()
-    {
+    if response.extensions().get::<KeepsItsBody>().is_some() {
         return response;
     }
     let status = response.status();

@@ -9,7 +9,7 @@ use feather_domain::integration::{ConnectionStatus, IntegrationKey, ToolsStatus,
 use feather_domain::patch::Patch;
 use feather_domain::slug::{Nickname, NicknameError, first_free_slug};
 use feather_domain::tool::ToolView;
-use feather_store::{JobKind, ToolConfigPatch};
+use feather_store::{JobKind, ToolConfigPatch, Write};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -64,6 +64,26 @@ impl Service {
         organization_id: Uuid,
         new: NewConnection,
     ) -> ServiceResult<Connection> {
+        let sync_tools = new.sync_tools;
+        let mut write = self.store.begin_listing_write(organization_id).await?;
+        let connection = self
+            .insert_connection(&mut write, organization_id, new)
+            .await?;
+        write.commit().await?;
+        if sync_tools {
+            self.jobs_queued.notify_waiters();
+        }
+        Ok(connection)
+    }
+
+    /// [`Service::create_connection`] within `write`, a listing write of the organization
+    /// the caller commits (and then wakes the job workers if a sync was queued).
+    pub(crate) async fn insert_connection(
+        &self,
+        write: &mut Write,
+        organization_id: Uuid,
+        new: NewConnection,
+    ) -> ServiceResult<Connection> {
         let nickname = Nickname::parse(&new.nickname).map_err(nickname_problem)?;
         let created_at = self.now();
         let connection = Connection {
@@ -87,7 +107,6 @@ impl Service {
             updated_at: created_at,
         };
         let limit = self.limits.max_connections_per_organization;
-        let mut write = self.store.begin_listing_write(organization_id).await?;
         if write.count_connections(organization_id).await? >= i64::from(limit) {
             return Err(ServiceError::LimitReached(format!(
                 "The organization already has {limit} connections, the most allowed on this \
@@ -123,10 +142,6 @@ impl Service {
                     created_at,
                 )
                 .await?;
-        }
-        write.commit().await?;
-        if new.sync_tools {
-            self.jobs_queued.notify_waiters();
         }
         Ok(connection)
     }
@@ -308,7 +323,7 @@ impl Service {
         Ok(view)
     }
 
-    async fn connection(
+    pub(crate) async fn connection(
         &self,
         organization_id: Uuid,
         connection_id: Uuid,

@@ -1,47 +1,61 @@
-//! Connecting a custom MCP server with static credentials.
+//! Connecting a custom MCP server: with static credentials it is born `active`; with
+//! OAuth it waits for an authorization (`crate::oauth`).
 
 use feather_domain::connection::Connection;
 use feather_domain::custom_mcp::{CustomMcpRequest, validate_custom_mcp};
-use feather_domain::input_config::FieldError;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use uuid::Uuid;
 
+use crate::oauth::AuthorizationLink;
 use crate::{NewConnection, Service, ServiceError, ServiceResult};
 
+/// A custom MCP connection just made, and for OAuth where to authorize it.
+#[derive(Debug, Clone)]
+pub struct CustomMcpConnected {
+    pub connection: Connection,
+    pub authorization: Option<AuthorizationLink>,
+}
+
 impl Service {
-    /// Creates an `active` custom MCP connection (credentials sealed, a first tool sync
-    /// queued with it), after checking the request and that the server URL may be reached.
+    /// Checks the request and that the server URL may be reached, then creates the
+    /// connection: `active` with its credentials sealed and a first tool sync queued, or,
+    /// for OAuth, `pending_oauth` with an authorization to complete.
     pub async fn connect_custom_mcp(
         &self,
         organization_id: Uuid,
         request: CustomMcpRequest,
-    ) -> ServiceResult<Connection> {
+    ) -> ServiceResult<CustomMcpConnected> {
         let config = validate_custom_mcp(&request).map_err(ServiceError::Invalid)?;
-        self.url_guard
-            .check_url(&config.server_url)
-            .await
-            .map_err(|refused| {
-                ServiceError::Invalid(vec![FieldError::new(
-                    &["server_url"],
-                    refused.message,
-                    "url_refused",
-                )])
-            })?;
+        let server_url = self.checked_server_url(&config.server_url).await?;
+        if let Some(options) = config.credentials.oauth_options.clone() {
+            let (connection, link) = self
+                .connect_oauth_mcp(organization_id, config, &options, &server_url)
+                .await?;
+            return Ok(CustomMcpConnected {
+                connection,
+                authorization: Some(link),
+            });
+        }
         let credentials = serde_json::to_vec(&config.credentials)
             .map_err(|error| ServiceError::Conflict(error.to_string()))?;
-        self.create_connection(
-            organization_id,
-            NewConnection {
-                integration_key: IntegrationKey::CustomMcp,
-                nickname: config.nickname.as_str().to_owned(),
-                vendor: Vendor::Mcp,
-                vendor_connection_id: None,
-                status: ConnectionStatus::Active,
-                metadata: config.public_metadata(),
-                credentials: Some(credentials),
-                sync_tools: true,
-            },
-        )
-        .await
+        let connection = self
+            .create_connection(
+                organization_id,
+                NewConnection {
+                    integration_key: IntegrationKey::CustomMcp,
+                    nickname: config.nickname.as_str().to_owned(),
+                    vendor: Vendor::Mcp,
+                    vendor_connection_id: None,
+                    status: ConnectionStatus::Active,
+                    metadata: config.public_metadata(),
+                    credentials: Some(credentials),
+                    sync_tools: true,
+                },
+            )
+            .await?;
+        Ok(CustomMcpConnected {
+            connection,
+            authorization: None,
+        })
     }
 }

@@ -19,6 +19,7 @@ mod jobs;
 mod key_cache;
 mod key_rotation;
 mod listing_cache;
+pub mod oauth;
 mod reach;
 mod secrets;
 mod sync;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 pub use agent::{AgentCall, AgentTool};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use connections::{NewConnection, ToolConfigInput};
+pub use custom_mcp::CustomMcpConnected;
 pub use error::{ServiceError, ServiceResult};
 pub use feather_domain::catalog::UpstreamTool;
 pub use identity::{CreatedApiKey, NewApiKeyInput, Principal};
@@ -56,6 +58,8 @@ pub struct Service {
     store: Store,
     secrets: SecretBox,
     url_guard: Arc<dyn UrlGuard>,
+    oauth: Arc<dyn oauth::AuthorizationClient>,
+    oauth_config: oauth::OAuthClientConfig,
     vendors: VendorRegistry,
     /// Wakes this process's job workers when it queues work, so that a sync starts at
     /// once instead of at the next poll. Other replicas find the job by polling.
@@ -94,6 +98,8 @@ impl Service {
             store,
             secrets,
             url_guard: upstreams.url_guard,
+            oauth: upstreams.oauth,
+            oauth_config: oauth::OAuthClientConfig::default(),
             vendors: upstreams.vendors,
             jobs_queued: Arc::new(Notify::new()),
             keys: Arc::default(),
@@ -113,6 +119,19 @@ impl Service {
     /// The time every rule of this service uses (see [`Clock`]).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// This service presenting itself to authorization servers as `config` says.
+    pub fn with_oauth_client(self, oauth_config: oauth::OAuthClientConfig) -> Service {
+        Service {
+            oauth_config,
+            ..self
+        }
+    }
+
+    /// How this service presents itself to authorization servers.
+    pub fn oauth_client(&self) -> &oauth::OAuthClientConfig {
+        &self.oauth_config
     }
 
     /// This service with `limits` instead of the defaults.

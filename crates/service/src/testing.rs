@@ -4,8 +4,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
+use feather_domain::oauth::{OAuthSettings, ServerAuthorization};
 use feather_store::Store;
+use url::Url;
 
+use crate::oauth::{
+    AuthorizationClient, AuthorizationStart, ClientMetadata, IssuedTokens, OAuthFailure,
+    RegisteredClient,
+};
 use crate::{
     NewConnection, SecretBox, Service, UpstreamError, UpstreamErrorKind, Upstreams, UrlGuard,
     VendorRegistry,
@@ -33,6 +39,7 @@ pub fn service_over(store: Store) -> Service {
         SecretBox::new(*b"the-key-of-every-service-test!!!"),
         Upstreams {
             url_guard: Arc::new(RefuseEveryUrl),
+            oauth: Arc::new(RefuseEveryUrl),
             vendors: VendorRegistry::new(),
         },
     )
@@ -44,9 +51,54 @@ struct RefuseEveryUrl;
 #[async_trait]
 impl UrlGuard for RefuseEveryUrl {
     async fn check_url(&self, _url: &str) -> Result<(), UpstreamError> {
-        Err(UpstreamError::new(
-            UpstreamErrorKind::Refused,
-            "tests of the service reach no upstream",
-        ))
+        Err(refused())
     }
+}
+
+#[async_trait]
+impl AuthorizationClient for RefuseEveryUrl {
+    async fn discover(&self, _server_url: &Url) -> Result<ServerAuthorization, UpstreamError> {
+        Err(refused())
+    }
+
+    async fn register(
+        &self,
+        _registration_endpoint: &str,
+        _metadata: &ClientMetadata,
+    ) -> Result<RegisteredClient, OAuthFailure> {
+        Err(refused().into())
+    }
+
+    fn start_authorization(
+        &self,
+        _settings: &OAuthSettings,
+        _redirect_uri: &str,
+    ) -> Result<AuthorizationStart, String> {
+        Err("tests of the service reach no upstream".to_owned())
+    }
+
+    async fn exchange_code(
+        &self,
+        _settings: &OAuthSettings,
+        _redirect_uri: &str,
+        _code: &str,
+        _code_verifier: &str,
+    ) -> Result<IssuedTokens, OAuthFailure> {
+        Err(refused().into())
+    }
+
+    async fn refresh(
+        &self,
+        _settings: &OAuthSettings,
+        _refresh_token: &str,
+    ) -> Result<IssuedTokens, OAuthFailure> {
+        Err(refused().into())
+    }
+}
+
+fn refused() -> UpstreamError {
+    UpstreamError::new(
+        UpstreamErrorKind::Refused,
+        "tests of the service reach no upstream",
+    )
 }

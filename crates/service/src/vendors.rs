@@ -14,13 +14,15 @@ use feather_domain::integration::Vendor;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::oauth::AuthorizationClient;
 use crate::{UpstreamError, UrlGuard};
 
-/// Everything the service reaches the outside through: the guard for user-given URLs and
-/// every vendor's adapters.
+/// Everything the service reaches the outside through: the guard for user-given URLs,
+/// the OAuth client and every vendor's adapters.
 #[derive(Debug, Clone)]
 pub struct Upstreams {
     pub url_guard: Arc<dyn UrlGuard>,
+    pub oauth: Arc<dyn AuthorizationClient>,
     pub vendors: VendorRegistry,
 }
 

@@ -4,6 +4,7 @@
 pub mod custom_mcp;
 pub mod guard;
 pub mod mcp;
+pub mod oauth;
 mod registry;
 
 pub use mcp::McpLimits;

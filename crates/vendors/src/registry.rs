@@ -10,6 +10,7 @@ use feather_service::{UpstreamError, UpstreamErrorKind, Upstreams, UrlGuard, Ven
 use crate::custom_mcp::{McpToolSource, StaticMcpCredentials};
 use crate::guard::UpstreamPolicy;
 use crate::mcp::{McpError, McpLimits};
+use crate::oauth::McpOAuthClient;
 
 /// The service's way out: `policy` as its URL guard, and the adapters of every vendor,
 /// reaching only what `policy` allows.
@@ -19,8 +20,11 @@ pub fn upstreams(policy: &UpstreamPolicy, mcp_limits: McpLimits) -> Result<Upstr
         Arc::new(McpToolSource::new(policy, mcp_limits)?),
         Arc::new(StaticMcpCredentials),
     );
+    let oauth = McpOAuthClient::new(policy)
+        .map_err(|_| McpError::Unreachable("the HTTP client could not be set up".into()))?;
     Ok(Upstreams {
         url_guard: Arc::new(policy.clone()),
+        oauth: Arc::new(oauth),
         vendors,
     })
 }

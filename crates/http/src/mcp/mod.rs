@@ -85,11 +85,6 @@ impl AgentCaller {
     }
 }
 
-/// Marks a response whose body the MCP transport wrote: the API's error format is not
-/// imposed on it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KeepsItsBody;
-
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     let options = &state.mcp;
     // An empty list of hosts is the transport's "any host".
@@ -150,6 +145,8 @@ async fn authenticate(State(state): State<AppState>, request: Request, next: Nex
         connection_slug,
     });
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    response.extensions_mut().insert(KeepsItsBody);
+    response
+        .extensions_mut()
+        .insert(crate::middleware::KeepsItsBody);
     response
 }

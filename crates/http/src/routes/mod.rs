@@ -6,6 +6,7 @@ mod custom_mcp;
 mod health;
 mod integrations;
 mod invoke;
+mod oauth;
 mod tools;
 
 use axum::Router;
@@ -29,6 +30,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(integrations::list_integrations))
         .routes(routes!(connections::list_connections))
         .routes(routes!(custom_mcp::connect_custom_mcp))
+        .routes(routes!(custom_mcp::discover_custom_mcp))
+        .routes(routes!(oauth::oauth_callback))
+        .routes(routes!(oauth::finalize_connection))
+        .routes(routes!(oauth::reauthorize_connection))
         .routes(routes!(connections::refresh_tools))
         .routes(routes!(invoke::test_mcp_call))
         .routes(routes!(invoke::test_invoke))
@@ -60,6 +65,19 @@ pub(crate) fn router(state: AppState, options: &AppOptions) -> Router {
         .route(
             "/static/integrations/{file}",
             axum::routing::get(integrations::logo),
+        )
+        // The callback's path in v1.90's description, beside the documented one.
+        .route(
+            "/integrations/oauth/callback",
+            axum::routing::get(oauth::oauth_callback),
+        )
+        .route(
+            oauth::CALLBACK_SCRIPT_PATH,
+            axum::routing::get(oauth::callback_script),
+        )
+        .route(
+            feather_service::oauth::CLIENT_METADATA_PATH,
+            axum::routing::get(oauth::client_metadata),
         )
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(options.request_body_timeout))

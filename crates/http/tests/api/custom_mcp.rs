@@ -321,30 +321,6 @@ async fn connect_lists_every_problem_of_a_request_in_one_422() {
 }
 
 #[tokio::test]
-async fn oauth_is_refused_as_not_yet_supported() {
-    let app = TestApp::new().await;
-    let before = app.state().await;
-    let problems = app
-        .post_json(
-            CUSTOM_MCP,
-            with_fields(
-                mcp_connection(NOWHERE, "streamable_http"),
-                json!({
-                    "auth_type": "oauth",
-                    "oauth_authorize_url": "https://auth.example.com/authorize",
-                    "oauth_token_url": "https://auth.example.com/token",
-                    "oauth_client_id": "client"
-                }),
-            ),
-        )
-        .await
-        .expect_validation_error(&[&["body", "auth_type"]]);
-    let message = problems[0]["msg"].as_str().unwrap_or_default();
-    assert!(message.contains("not yet supported"), "{message}");
-    assert_nothing_created(&app, &before).await;
-}
-
-#[tokio::test]
 async fn connect_refuses_private_loopback_link_local_and_metadata_addresses_saying_why() {
     let app = TestApp::new().await;
     let before = app.state().await;

@@ -16,6 +16,7 @@ mod health;
 mod integrations;
 mod invoke;
 mod jobs;
+mod oauth;
 mod openapi;
 mod overload;
 mod rate_limits;

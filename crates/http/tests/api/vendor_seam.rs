@@ -15,6 +15,7 @@ use feather_service::{
     NewConnection, SyncOutcome, UpstreamError, UpstreamTool, Upstreams, VendorRegistry,
 };
 use feather_vendors::guard::UpstreamPolicy;
+use feather_vendors::oauth::McpOAuthClient;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -97,6 +98,7 @@ async fn app_with_notebook() -> (TestApp, Arc<Notebook>) {
     let notebook = Arc::new(Notebook::default());
     let upstreams = Upstreams {
         url_guard: Arc::new(UpstreamPolicy::public_only()),
+        oauth: Arc::new(McpOAuthClient::new(&UpstreamPolicy::public_only()).expect("client")),
         vendors: VendorRegistry::new().register(
             Vendor::Platform,
             notebook.clone(),
