@@ -17,6 +17,9 @@ use url::Url;
 
 use super::fetch::{Answer, GuardedHttp};
 
+/// The protocol version the probe speaks: the newest with an `initialize` handshake.
+const PROBE_PROTOCOL_VERSION: &str = "2025-11-25";
+
 /// What the server said to a request without credentials.
 enum Probe {
     Open,
@@ -83,35 +86,60 @@ pub(crate) async fn discover(
     })))
 }
 
-/// An MCP `initialize` without credentials, as a client's first request; a server of the
-/// legacy SSE transport refuses the POST, so its event stream is asked for instead.
+/// An MCP `initialize` without credentials, as a client's first request; a server that
+/// answers it (some let the handshake through and guard everything after it) is asked
+/// for its tools next, in the session it opened. A server of the legacy SSE transport
+/// refuses the POST, so its event stream is asked for instead.
 async fn probe(http: &GuardedHttp, server_url: &Url) -> Result<Probe, UpstreamError> {
     const WHAT: &str = "the MCP server";
-    let initialize = http
-        .request(Method::POST, server_url, WHAT)
-        .await?
-        .header(ACCEPT, "application/json, text/event-stream")
-        .header(CONTENT_TYPE, "application/json")
-        .json(&json!({
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "feather-integrations", "version": env!("CARGO_PKG_VERSION")},
-            },
-        }));
-    let answer = head_of(http, initialize, WHAT).await?;
-    if let Some(probe) = judged(&answer) {
-        return Ok(probe);
+    let initialize = mcp_request(http, server_url, WHAT).await?.json(&json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": PROBE_PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "feather-integrations", "version": env!("CARGO_PKG_VERSION")},
+        },
+    }));
+    let (status, headers) = head_of(http, initialize, WHAT).await?;
+    match judged(status, &headers) {
+        Some(Probe::Open) => {
+            let mut list = mcp_request(http, server_url, WHAT)
+                .await?
+                .header("mcp-protocol-version", PROBE_PROTOCOL_VERSION)
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
+            if let Some(session) = headers.get("mcp-session-id") {
+                list = list.header("mcp-session-id", session.clone());
+            }
+            let (status, headers) = head_of(http, list, WHAT).await?;
+            return Ok(match judged(status, &headers) {
+                Some(Probe::Challenged(challenge)) => Probe::Challenged(challenge),
+                _ => Probe::Open,
+            });
+        }
+        Some(probe) => return Ok(probe),
+        None => {}
     }
     let stream = http
         .request(Method::GET, server_url, WHAT)
         .await?
         .header(ACCEPT, "text/event-stream");
-    let answer = head_of(http, stream, WHAT).await?;
-    Ok(judged(&answer).unwrap_or(Probe::Other(answer.0)))
+    let (status, headers) = head_of(http, stream, WHAT).await?;
+    Ok(judged(status, &headers).unwrap_or(Probe::Other(status)))
+}
+
+/// A JSON-RPC POST to the server, as the Streamable HTTP transport sends one.
+async fn mcp_request(
+    http: &GuardedHttp,
+    server_url: &Url,
+    what: &str,
+) -> Result<reqwest::RequestBuilder, UpstreamError> {
+    Ok(http
+        .request(Method::POST, server_url, what)
+        .await?
+        .header(ACCEPT, "application/json, text/event-stream")
+        .header(CONTENT_TYPE, "application/json"))
 }
 
 /// The status and headers of an answer; its body is not read (an event stream never
@@ -125,11 +153,11 @@ async fn head_of(
     Ok((response.status(), response.headers().clone()))
 }
 
-fn judged((status, headers): &(StatusCode, http::HeaderMap)) -> Option<Probe> {
+fn judged(status: StatusCode, headers: &http::HeaderMap) -> Option<Probe> {
     if status.is_success() {
         return Some(Probe::Open);
     }
-    if matches!(*status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         let values = headers
             .get_all(WWW_AUTHENTICATE)
             .iter()
