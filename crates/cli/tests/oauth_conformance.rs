@@ -28,6 +28,8 @@ const MUST_PASS: &[(&str, &str)] = &[
     ("auth/token-endpoint-auth-post", "2025-11-25"),
     ("auth/token-endpoint-auth-none", "2025-11-25"),
     ("auth/pre-registration", "2025-11-25"),
+    ("auth/scope-step-up", "2025-11-25"),
+    ("auth/scope-retry-limit", "2025-11-25"),
     // The draft's refusals: the service must stop before the authorization request (a
     // resource of another server) or before the token request (a wrong issuer).
     ("auth/resource-mismatch", "2026-07-28"),

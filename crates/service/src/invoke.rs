@@ -177,6 +177,12 @@ impl Service {
                 .mark_connection_used(organization_id, connection_id, started_at)
                 .await?;
         }
+        if let Err(refusal) = &called
+            && refusal.kind == UpstreamErrorKind::InsufficientScope
+        {
+            self.ask_for_scopes(organization_id, connection_id, refusal)
+                .await?;
+        }
         let result = called?;
 
         let mappings =

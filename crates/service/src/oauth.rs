@@ -9,6 +9,7 @@ mod finalize;
 mod pending;
 mod plan;
 mod reauthorize;
+mod step_up;
 
 pub use callback::{CallbackOutcome, CallbackParams};
 pub use config::{CALLBACK_PATH, CLIENT_METADATA_PATH, OAuthClientConfig};

@@ -76,6 +76,10 @@ impl Service {
         match recorded {
             Ok(()) => Ok(SyncOutcome::Synced),
             Err(ServiceError::Upstream(error)) => {
+                if error.kind == UpstreamErrorKind::InsufficientScope {
+                    self.widen_requested_scopes(organization_id, connection_id, &error)
+                        .await?;
+                }
                 let at = self.now();
                 let retry_at = retry_in
                     .filter(|_| error.kind.is_transient())
@@ -83,7 +87,10 @@ impl Service {
                 let failure = SyncFailure {
                     message: &error.message,
                     reason: failure_reason(&error, retry_at),
-                    credentials_rejected: error.kind == UpstreamErrorKind::Unauthorized,
+                    credentials_rejected: matches!(
+                        error.kind,
+                        UpstreamErrorKind::Unauthorized | UpstreamErrorKind::InsufficientScope
+                    ),
                     retry_at,
                     at,
                 };
@@ -157,8 +164,13 @@ impl Service {
 /// The connection's `status_reason` after a failed sync: one sentence a person reads
 /// first, so it says whether anything will happen by itself.
 fn failure_reason(error: &UpstreamError, retry_at: Option<DateTime<Utc>>) -> String {
-    if error.kind == UpstreamErrorKind::Unauthorized {
-        return "The upstream server rejected the connection's credentials.".to_owned();
+    match error.kind {
+        UpstreamErrorKind::Unauthorized => {
+            return "The upstream server rejected the connection's credentials.".to_owned();
+        }
+        // It says which scopes, and that a re-authorization grants them.
+        UpstreamErrorKind::InsufficientScope => return error.message.clone(),
+        _ => {}
     }
     failure_sentence(&error.message, retry_at)
 }

@@ -10,6 +10,8 @@ use feather_domain::text::{is_storable, storable_lossy};
 pub struct UpstreamError {
     pub kind: UpstreamErrorKind,
     pub message: String,
+    /// For [`UpstreamErrorKind::InsufficientScope`]: the scopes the server asked for.
+    pub required_scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,9 @@ pub enum UpstreamErrorKind {
     Refused,
     /// The server rejected the credentials (HTTP 401 or 403).
     Unauthorized,
+    /// The server refused the token for its scopes (HTTP 403 `insufficient_scope`): a new
+    /// authorization with more scopes would help.
+    InsufficientScope,
     Timeout,
     /// The catalog breaks a rule (duplicate names, invalid schemas…).
     InvalidCatalog,
@@ -47,6 +52,15 @@ impl UpstreamError {
             } else {
                 storable_lossy(&message)
             },
+            required_scopes: Vec::new(),
+        }
+    }
+
+    /// An [`UpstreamErrorKind::InsufficientScope`] refusal naming the `scopes` needed.
+    pub fn insufficient_scope(message: impl Into<String>, scopes: Vec<String>) -> UpstreamError {
+        UpstreamError {
+            required_scopes: scopes,
+            ..UpstreamError::new(UpstreamErrorKind::InsufficientScope, message)
         }
     }
 }

@@ -128,6 +128,9 @@ fn misconfigured(what: &str) -> UpstreamError {
 }
 
 fn upstream_error(error: McpError) -> UpstreamError {
+    if let McpError::InsufficientScope { required } = &error {
+        return UpstreamError::insufficient_scope(error.to_string(), required.clone());
+    }
     let kind = match &error {
         McpError::Refused(_) => UpstreamErrorKind::Refused,
         McpError::Unauthorized { .. } => UpstreamErrorKind::Unauthorized,

@@ -18,6 +18,7 @@ fn pending(organization_id: Uuid, connection_id: Uuid, sealed: &[u8]) -> Pending
     }
 }
 
+/// Keeps `authorization` under `hash`, as of its creation.
 async fn keep(store: &Store, hash: &[u8], authorization: &PendingAuthorization) {
     let mut write = store.begin_write().await.expect("begin");
     write

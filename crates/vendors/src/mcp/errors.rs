@@ -35,6 +35,10 @@ pub enum McpError {
         /// The HTTP status, 401 or 403.
         status: u16,
     },
+    /// The server refused the token for its scopes (a 403 whose challenge names the
+    /// scopes it wants).
+    #[error("{}", insufficient_scope_message(.required))]
+    InsufficientScope { required: Vec<String> },
     /// The server did not answer within the configured time.
     #[error("The MCP server did not answer in time while {during}.")]
     Timeout {
@@ -89,7 +93,10 @@ impl McpError {
     /// Whether the server refused the credentials (HTTP 401/403): the caller marks the
     /// connection `error` rather than retrying.
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, McpError::Unauthorized { .. })
+        matches!(
+            self,
+            McpError::Unauthorized { .. } | McpError::InsufficientScope { .. }
+        )
     }
 }
 
@@ -230,7 +237,14 @@ fn in_phase(error: McpError, during: &'static str) -> McpError {
 fn from_streamable(error: &StreamableHttpError<reqwest::Error>, during: &'static str) -> McpError {
     match error {
         StreamableHttpError::AuthRequired(_) => McpError::Unauthorized { status: 401 },
-        StreamableHttpError::InsufficientScope(_) => McpError::Unauthorized { status: 403 },
+        // rmcp reads any 403 with a challenge so; it is a step-up only when the challenge
+        // names the scopes to ask for.
+        StreamableHttpError::InsufficientScope(challenge) => match &challenge.required_scope {
+            Some(scopes) => McpError::InsufficientScope {
+                required: scopes.split_ascii_whitespace().map(str::to_owned).collect(),
+            },
+            None => McpError::Unauthorized { status: 403 },
+        },
         // rmcp folds 401/403 without a challenge, other 4xx and 3xx into this variant,
         // keeping only "HTTP <status>: <body>" as text; the status is all we take from it.
         StreamableHttpError::UnexpectedServerResponse(message) => {
@@ -352,6 +366,14 @@ fn wrong_transport_sentence(status: u16, tried: McpTransport) -> String {
         }
     };
     format!("The MCP server refused the connection with HTTP {status} {what}.")
+}
+
+fn insufficient_scope_message(required: &[String]) -> String {
+    format!(
+        "The MCP server needs scopes the connection was not granted ({}); re-authorize the \
+         connection to grant them.",
+        required.join(" ")
+    )
 }
 
 /// Translates an HTTP status that is not success.

@@ -34,6 +34,19 @@ fn finalize_url(connection_id: &str) -> String {
     format!("/v1/integrations/connections/{connection_id}/finalize")
 }
 
+/// `POST …/reauthorize` as the owner (200 expected): the new authorize URL.
+async fn reauthorize(app: &TestApp, connection_id: &str) -> String {
+    let again = app
+        .post_json(
+            &format!("/v1/integrations/connections/{connection_id}/reauthorize"),
+            json!({}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(again["connection_id"], json!(connection_id));
+    again["authorize_url"].as_str().expect("a URL").to_owned()
+}
+
 #[tokio::test]
 async fn an_approved_authorization_activates_the_connection_and_its_tools_sync() {
     let logs = CapturedLogs::start();
@@ -193,17 +206,7 @@ async fn an_expired_state_is_refused_and_a_new_authorization_can_begin() {
     assert_eq!(server.token_requests().len(), 0);
     assert_eq!(app.listing().await[0]["status"], "pending_oauth");
 
-    let again = app
-        .post_json(
-            &format!("/v1/integrations/connections/{id}/reauthorize"),
-            json!({}),
-        )
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(again["connection_id"], json!(id));
-    let location = server
-        .approve(again["authorize_url"].as_str().expect("a URL"))
-        .await;
+    let location = server.approve(&reauthorize(&app, &id).await).await;
     let page = land(&app, &location).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert_eq!(app.listing().await[0]["status"], "active");
@@ -220,22 +223,10 @@ async fn a_new_authorization_replaces_the_one_before() {
     let server = FakeAuthorizationServer::start(FakeOAuthOptions::default()).await;
     let app = TestApp::new().await;
     let (id, first) = pending(&app, &server).await;
-    let second = app
-        .post_json(
-            &format!("/v1/integrations/connections/{id}/reauthorize"),
-            json!({}),
-        )
-        .await
-        .expect(StatusCode::OK);
+    let second = reauthorize(&app, &id).await;
     let stale = land(&app, &server.approve(&first).await).await;
     assert_eq!(stale.status, StatusCode::BAD_REQUEST);
-    let fresh = land(
-        &app,
-        &server
-            .approve(second["authorize_url"].as_str().expect("a URL"))
-            .await,
-    )
-    .await;
+    let fresh = land(&app, &server.approve(&second).await).await;
     assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text());
     server.stop().await;
 }
@@ -274,4 +265,53 @@ async fn a_static_connection_has_nothing_to_reauthorize() {
     )
     .await
     .expect_validation_error(&[&["path", "connection_id"]]);
+}
+
+#[tokio::test]
+async fn a_call_refused_for_its_scopes_asks_the_next_authorization_for_them() {
+    let server = FakeAuthorizationServer::start(FakeOAuthOptions {
+        required_scope: Some("tools:call".to_owned()),
+        ..FakeOAuthOptions::default()
+    })
+    .await;
+    let app = TestApp::new().await;
+    let (id, authorize_url) = pending(&app, &server).await;
+    assert_eq!(super::query_param(&authorize_url, "scope"), None);
+    let page = land(&app, &server.approve(&authorize_url).await).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let seeded = app.owned_connection(uuid(&json!(id))).await;
+    let (_, synced) = app.sync_now(&seeded).await;
+
+    let refused = app
+        .call_tool(&synced, "search_customers", json!({"query": "a"}))
+        .await;
+    let body = refused.expect_error(StatusCode::BAD_GATEWAY, "upstream_error");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("tools:call")),
+        "{body}"
+    );
+    let connection = app.connection(&synced).await;
+    assert_eq!(connection["status"], "error");
+    assert!(
+        connection["status_reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("re-authorize")),
+        "{connection}"
+    );
+
+    let url = reauthorize(&app, &id).await;
+    let scopes = super::query_param(&url, "scope").expect("scopes asked for");
+    assert!(
+        scopes.split(' ').any(|scope| scope == "tools:call"),
+        "{scopes}"
+    );
+    let page = land(&app, &server.approve(&url).await).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(app.connection(&synced).await["status"], "active");
+    app.call_tool(&synced, "search_customers", json!({"query": "a"}))
+        .await
+        .expect(StatusCode::OK);
+    server.stop().await;
 }
