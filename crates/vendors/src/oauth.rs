@@ -18,6 +18,22 @@ use feather_service::oauth::{
 use url::Url;
 
 use crate::guard::UpstreamPolicy;
+
+/// Longest part of an authorization server's error answer kept to quote.
+const QUOTED_MAX_CHARS: usize = 200;
+
+/// An authorization server's refusal, fit to quote in a connection's `status_reason`:
+/// each part storable and at most 200 characters, whatever the server sent.
+pub(crate) fn rejected(error: &str, description: Option<&str>) -> OAuthFailure {
+    let quoted = |text: &str| {
+        let text: String = text.chars().take(QUOTED_MAX_CHARS).collect();
+        feather_domain::text::storable_lossy(&text)
+    };
+    OAuthFailure::Rejected {
+        error: quoted(error),
+        description: description.map(quoted),
+    }
+}
 use fetch::GuardedHttp;
 
 /// Talks to MCP servers and their authorization servers for the service.

@@ -7,6 +7,7 @@ use std::fmt;
 use feather_domain::custom_mcp::McpMetadata;
 use feather_domain::integration::ConnectionStatus;
 use feather_domain::oauth::OAuthCredentials;
+use feather_domain::text::storable_lossy;
 use feather_store::{JobKind, PendingAuthorization};
 use uuid::Uuid;
 
@@ -16,6 +17,8 @@ use crate::{Service, ServiceError, ServiceResult};
 
 /// Longest `state` looked up; the service's own are 43 characters.
 const STATE_MAX_CHARS: usize = 512;
+/// Longest part of the redirect's `error` or `error_description` quoted in a reason.
+const QUOTED_MAX_CHARS: usize = 200;
 
 /// What the authorization server's redirect carried (RFC 6749 §4.1.2, RFC 9207 §2).
 /// `Debug` shows no code or state.
@@ -111,21 +114,23 @@ impl Service {
                     .to_owned(),
             )));
         };
+        // Before anything else the answer says, errors included (RFC 9207 §2.4).
+        if let Err(why) = check_issuer(&flow, params.iss.as_deref()) {
+            return Ok(Err(Refusal::Broken(why)));
+        }
         if let Some(error) = &params.error {
+            let error = quoted(error);
             return Ok(Err(Refusal::NotAuthorized(
-                match &params.error_description {
+                match params.error_description.as_deref().map(quoted) {
                     Some(description) => format!(
                         "The authorization server did not authorize the connection: {error} \
-                     ({description})."
+                         ({description})."
                     ),
                     None => format!(
                         "The authorization server did not authorize the connection: {error}."
                     ),
                 },
             )));
-        }
-        if let Err(why) = check_issuer(&flow, params.iss.as_deref()) {
-            return Ok(Err(Refusal::Broken(why)));
         }
         let Some(code) = params.code.as_deref().filter(|code| !code.is_empty()) else {
             return Ok(Err(Refusal::Broken(
@@ -253,8 +258,9 @@ fn check_issuer(flow: &PendingFlow, iss: Option<&str>) -> Result<(), String> {
     match iss {
         Some(iss) if iss == expected => Ok(()),
         Some(iss) => Err(format!(
-            "The authorization server's answer names the issuer {iss}, not {expected}; it was \
-             refused as a possible mix-up attack (RFC 9207)."
+            "The authorization server's answer names the issuer {}, not {expected}; it was \
+             refused as a possible mix-up attack (RFC 9207).",
+            quoted(iss)
         )),
         None if flow.settings.iss_parameter_supported => Err(format!(
             "The authorization server {expected} promised to name itself in its answer (iss) \
@@ -262,6 +268,13 @@ fn check_issuer(flow: &PendingFlow, iss: Option<&str>) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// What the redirect says, fit to quote in a connection's `status_reason`: storable and at
+/// most [`QUOTED_MAX_CHARS`] characters.
+fn quoted(text: &str) -> String {
+    let text: String = text.chars().take(QUOTED_MAX_CHARS).collect();
+    storable_lossy(&text)
 }
 
 fn exchange_failure(failure: &OAuthFailure) -> String {

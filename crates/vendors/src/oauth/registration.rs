@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::fetch::GuardedHttp;
+use super::rejected;
 
 const WHAT: &str = "the registration endpoint";
 
@@ -50,7 +51,7 @@ pub(crate) async fn register(
     metadata: &ClientMetadata,
 ) -> Result<RegisteredClient, OAuthFailure> {
     let Ok(url) = Url::parse(registration_endpoint) else {
-        return Err(rejected("its registration endpoint is not a URL"));
+        return Err(rejected("its registration endpoint is not a URL", None));
     };
     let body = RegistrationRequest {
         client_name: &metadata.client_name,
@@ -69,7 +70,10 @@ pub(crate) async fn register(
     let answer = http.send(request, WHAT).await?;
     if answer.status.is_success() {
         let registered: RegistrationAnswer = answer.json().map_err(|_| {
-            rejected("its registration answer is not a client information response")
+            rejected(
+                "its registration answer is not a client information response",
+                None,
+            )
         })?;
         return Ok(RegisteredClient {
             client_id: registered.client_id,
@@ -78,20 +82,10 @@ pub(crate) async fn register(
         });
     }
     Err(match answer.json::<RegistrationError>() {
-        Ok(refusal) => OAuthFailure::Rejected {
-            error: refusal.error,
-            description: refusal.error_description,
-        },
-        Err(_) => rejected(&format!(
-            "registration answered HTTP {}",
-            answer.status.as_u16()
-        )),
+        Ok(refusal) => rejected(&refusal.error, refusal.error_description.as_deref()),
+        Err(_) => rejected(
+            &format!("registration answered HTTP {}", answer.status.as_u16()),
+            None,
+        ),
     })
-}
-
-fn rejected(what: &str) -> OAuthFailure {
-    OAuthFailure::Rejected {
-        error: what.to_owned(),
-        description: None,
-    }
 }

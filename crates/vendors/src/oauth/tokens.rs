@@ -17,6 +17,7 @@ use oauth2::{
 use url::Url;
 
 use super::fetch::GuardedHttp;
+use super::rejected;
 
 /// What the token endpoint is called in messages.
 const TOKEN_ENDPOINT: &str = "the token endpoint";
@@ -160,19 +161,15 @@ fn issued(
                 .scopes()
                 .map(|scopes| scopes.iter().map(|scope| scope.to_string()).collect()),
         }),
-        Err(RequestTokenError::ServerResponse(refusal)) => Err(OAuthFailure::Rejected {
-            error: refusal.error().as_ref().to_owned(),
-            description: refusal.error_description().cloned(),
-        }),
+        Err(RequestTokenError::ServerResponse(refusal)) => Err(rejected(
+            refusal.error().as_ref(),
+            refusal.error_description().map(String::as_str),
+        )),
         Err(RequestTokenError::Request(unreachable)) => Err(OAuthFailure::Upstream(unreachable)),
-        Err(RequestTokenError::Parse(..)) => Err(OAuthFailure::Rejected {
-            error: "its answer is not a token response".to_owned(),
-            description: None,
-        }),
-        Err(RequestTokenError::Other(reason)) => Err(OAuthFailure::Rejected {
-            error: reason,
-            description: None,
-        }),
+        Err(RequestTokenError::Parse(..)) => {
+            Err(rejected("its answer is not a token response", None))
+        }
+        Err(RequestTokenError::Other(reason)) => Err(rejected(&reason, None)),
     }
 }
 

@@ -144,9 +144,22 @@ async fn a_denied_authorization_keeps_the_connection_pending_with_the_reason() {
     let server = FakeAuthorizationServer::start(FakeOAuthOptions::default()).await;
     let app = TestApp::new().await;
     let (id, authorize_url) = pending(&app, &server).await;
-    let page = land(&app, &server.deny(&authorize_url).await).await;
+    // What the server writes is quoted, made storable and escaped.
+    let mut denied = url::Url::parse(&server.deny(&authorize_url).await).expect("a URL");
+    let pairs: Vec<(String, String)> = denied
+        .query_pairs()
+        .map(|(name, value)| match name.as_ref() {
+            "error_description" => (name.into_owned(), "No\0<b>thanks</b>".to_owned()),
+            _ => (name.into_owned(), value.into_owned()),
+        })
+        .collect();
+    denied.query_pairs_mut().clear().extend_pairs(pairs);
+    let denied = denied.to_string();
+    let page = land(&app, &denied).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.text().contains("access_denied"), "{}", page.text());
+    assert!(page.text().contains("&lt;b&gt;thanks"), "{}", page.text());
+    assert!(!page.text().contains('\0'));
     let connection = &app.listing().await[0];
     assert_eq!(connection["status"], "pending_oauth");
     assert!(
