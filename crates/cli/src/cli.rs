@@ -237,17 +237,40 @@ pub struct OAuthArgs {
 }
 
 impl OAuthArgs {
-    /// The settings for a service listening on `bind` (the address bound).
-    pub fn client_config(&self, bind: SocketAddr) -> OAuthClientConfig {
-        let public_url = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bind}"));
-        OAuthClientConfig::new(
+    /// The settings for a service listening on `bind` (the address bound). A public URL
+    /// must be an http(s) URL without a query or fragment: the redirect URI is made from
+    /// it. Without one, the bound address is used, which only a browser on the same
+    /// machine reaches when it is loopback (and none when it is unspecified).
+    pub fn client_config(&self, bind: SocketAddr) -> anyhow::Result<OAuthClientConfig> {
+        let public_url = match &self.public_url {
+            Some(public_url) => {
+                let parsed = url::Url::parse(public_url)
+                    .with_context(|| format!("--public-url {public_url} is not a URL"))?;
+                anyhow::ensure!(
+                    matches!(parsed.scheme(), "http" | "https")
+                        && parsed.query().is_none()
+                        && parsed.fragment().is_none(),
+                    "--public-url must be an http or https URL without a query or fragment"
+                );
+                public_url.clone()
+            }
+            None => {
+                if bind.ip().is_unspecified() {
+                    tracing::warn!(
+                        %bind,
+                        "no --public-url (FEATHER_PUBLIC_URL) is set and the bind address is \
+                         unspecified: OAuth redirects would go to it; set the URL users \
+                         reach this service at"
+                    );
+                }
+                format!("http://{bind}")
+            }
+        };
+        Ok(OAuthClientConfig::new(
             &public_url,
             self.oauth_client_metadata_url.clone(),
             self.oauth_return_url.clone(),
-        )
+        ))
     }
 }
 

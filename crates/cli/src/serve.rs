@@ -26,7 +26,7 @@ pub async fn run(
     bootstrap_first_organization(&service).await?;
     let listener = bind(args.bind).await?;
     // The address bound, not the one asked for: `--bind 127.0.0.1:0` gets a real port.
-    let service = service.with_oauth_client(args.oauth.client_config(listener.local_addr()?));
+    let service = service.with_oauth_client(args.oauth.client_config(listener.local_addr()?)?);
     let http = HttpSettings::from_args(&args);
     serve_until_signal(service, http, listener, args.job_workers).await
 }

@@ -75,10 +75,15 @@ impl Service {
         };
         match recorded {
             Ok(()) => Ok(SyncOutcome::Synced),
-            Err(ServiceError::Upstream(error)) => {
-                if error.kind == UpstreamErrorKind::InsufficientScope {
-                    self.widen_requested_scopes(organization_id, connection_id, &error)
-                        .await?;
+            Err(ServiceError::Upstream(mut error)) => {
+                // Only an OAuth connection can be granted more scopes; for static
+                // credentials it is a refusal like any other.
+                if error.kind == UpstreamErrorKind::InsufficientScope
+                    && !self
+                        .widen_requested_scopes(organization_id, connection_id, &error)
+                        .await?
+                {
+                    error.kind = UpstreamErrorKind::Unauthorized;
                 }
                 let at = self.now();
                 let retry_at = retry_in

@@ -152,6 +152,19 @@ impl Write {
         Ok(())
     }
 
+    /// The connection's sealed credentials as this write sees them: in a listing write,
+    /// after every listing write of the organization committed before it, so a
+    /// read-modify-write of them here loses no other's.
+    pub async fn connection_secret(&mut self, connection_id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+        let sealed: Option<(Vec<u8>,)> = with_tx!(self, |connection| {
+            sqlx::query_as("SELECT sealed FROM connection_secrets WHERE connection_id = $1")
+                .bind(connection_id)
+                .fetch_optional(connection)
+                .await
+        })?;
+        Ok(sealed.map(|(sealed,)| sealed))
+    }
+
     /// Keeps `sealed` as the connection's credentials, in place of any it had.
     pub async fn put_connection_secret(
         &mut self,

@@ -39,12 +39,6 @@ impl BearerChallenge {
             })
         })
     }
-
-    /// Whether the server refused the token for its scopes (RFC 6750 §3.1): the client
-    /// should authorize again for more.
-    pub fn is_insufficient_scope(&self) -> bool {
-        self.error.as_deref() == Some("insufficient_scope")
-    }
 }
 
 #[cfg(test)]
@@ -67,7 +61,6 @@ mod tests {
                 error: Some("insufficient_scope".to_owned()),
             }
         );
-        assert!(challenge.is_insufficient_scope());
     }
 
     #[test]

@@ -57,10 +57,9 @@ impl OAuthServer {
         })
     }
 
-    /// Whether the authorization server advertises dynamic client registration (the
-    /// 2025-03-26 default endpoints are a guess, not an advertisement).
-    pub fn advertises_registration(&self) -> bool {
-        self.source != MetadataSource::DefaultEndpoints
-            && self.authorization_server.supports_registration()
+    /// Whether clients can register themselves (RFC 7591): the metadata names a
+    /// registration endpoint, or the 2025-03-26 defaults include `/register`.
+    pub fn supports_registration(&self) -> bool {
+        self.authorization_server.supports_registration()
     }
 }

@@ -207,14 +207,15 @@ impl From<ServerAuthorization> for CustomMcpDiscoverResponse {
                 let detail = match server.source {
                     MetadataSource::DefaultEndpoints => {
                         "The server asks for OAuth but publishes no metadata; connecting \
-                         uses the 2025-03-26 default endpoints at its origin, or the \
+                         uses the 2025-03-26 default endpoints at its origin (registering \
+                         at /register unless oauth_client_id is given), or the \
                          oauth_authorize_url and oauth_token_url given."
                             .to_owned()
                     }
                     _ => format!("The server takes OAuth tokens from {}.", metadata.issuer),
                 };
                 CustomMcpDiscoverResponse {
-                    supports_dcr: server.advertises_registration(),
+                    supports_dcr: server.supports_registration(),
                     authorize_url: metadata.authorization_endpoint.clone(),
                     token_url: metadata.token_endpoint.clone(),
                     scopes: server.scopes(&[]),

@@ -179,9 +179,13 @@ impl Service {
                 "The connection was deleted before its authorization completed.",
             ));
         };
-        let mut credentials = self.mcp_credentials(connection_id).await?;
         let now = self.now();
         let tokens = issued.into_tokens(now, &flow.settings.scopes, None);
+        // Read in the write: another listing write of the credentials (a step-up) cannot
+        // slip between this read and the write back.
+        let mut write = self.store.begin_listing_write(organization_id).await?;
+        let sealed = write.connection_secret(connection_id).await?;
+        let mut credentials = self.open_mcp_credentials(connection_id, sealed.as_deref())?;
         let mut metadata = McpMetadata::from_metadata(&connection.metadata).ok_or_else(|| {
             ServiceError::Internal("a custom MCP connection without its settings".to_owned())
         })?;
@@ -194,7 +198,6 @@ impl Service {
         let plaintext = serde_json::to_vec(&credentials)
             .map_err(|error| ServiceError::Internal(error.to_string()))?;
         let sealed = self.secrets.seal(connection_id, &plaintext);
-        let mut write = self.store.begin_listing_write(organization_id).await?;
         write
             .put_connection_secret(connection_id, &sealed, now)
             .await?;

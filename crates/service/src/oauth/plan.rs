@@ -1,10 +1,10 @@
 //! Planning an authorization: from what discovery found and what the operator gave, the
 //! endpoints, resource, scopes and client to authorize with (registering one if need be).
 
-use feather_domain::custom_mcp::OAuthOptions;
+use feather_domain::custom_mcp::{OAuthEndpoints, OAuthOptions};
 use feather_domain::oauth::{
     ClientRegistration, MetadataSource, OAuthClient, OAuthSettings, ServerAuthorization,
-    TokenEndpointAuth, resource_of,
+    TokenEndpointAuth, is_web_url, resource_of,
 };
 use url::Url;
 
@@ -82,32 +82,13 @@ impl Service {
         options: &OAuthOptions,
     ) -> ServiceResult<Target> {
         if let Some(endpoints) = &options.endpoints {
-            for (field, url) in [
-                ("oauth_authorize_url", &endpoints.authorize_url),
-                ("oauth_token_url", &endpoints.token_url),
-            ] {
-                self.url_guard.check_url(url).await.map_err(|refused| {
-                    ServiceError::invalid(&[field], refused.message, "url_refused")
-                })?;
-            }
+            return self
+                .operator_target(endpoints, found, server_url, options)
+                .await;
         }
-        let server = match (found, &options.endpoints) {
-            (ServerAuthorization::OAuth(server), _) => server,
-            (_, Some(endpoints)) => {
-                return Ok(Target {
-                    issuer: endpoints.token_url.clone(),
-                    expected_issuer: None,
-                    authorization_endpoint: endpoints.authorize_url.clone(),
-                    token_endpoint: endpoints.token_url.clone(),
-                    registration_endpoint: None,
-                    auth_methods: None,
-                    metadata_documents: false,
-                    iss_parameter_supported: false,
-                    resource: resource_of(server_url),
-                    scopes: options.scopes.clone(),
-                });
-            }
-            (ServerAuthorization::Open, None) => {
+        let server = match found {
+            ServerAuthorization::OAuth(server) => server,
+            ServerAuthorization::Open => {
                 return Err(ServiceError::invalid(
                     &["auth_type"],
                     "The server answered without asking for credentials; connect it with \
@@ -116,7 +97,7 @@ impl Service {
                     "oauth_not_required",
                 ));
             }
-            (ServerAuthorization::Unusable(why), None) => {
+            ServerAuthorization::Unusable(why) => {
                 return Err(ServiceError::invalid(
                     &["server_url"],
                     format!(
@@ -129,13 +110,8 @@ impl Service {
         };
         let scopes = server.scopes(&options.scopes);
         let metadata = server.authorization_server;
-        let (authorization_endpoint, token_endpoint) = match &options.endpoints {
-            Some(endpoints) => (endpoints.authorize_url.clone(), endpoints.token_url.clone()),
-            None => (
-                metadata.authorization_endpoint.unwrap_or_default(),
-                metadata.token_endpoint.unwrap_or_default(),
-            ),
-        };
+        let authorization_endpoint = metadata.authorization_endpoint.unwrap_or_default();
+        let token_endpoint = metadata.token_endpoint.unwrap_or_default();
         Ok(Target {
             expected_issuer: (server.source != MetadataSource::DefaultEndpoints)
                 .then(|| metadata.issuer.clone()),
@@ -147,6 +123,51 @@ impl Service {
             metadata_documents: metadata.client_id_metadata_document_supported,
             iss_parameter_supported: metadata.authorization_response_iss_parameter_supported,
             resource: server.resource,
+            scopes,
+        })
+    }
+
+    /// The operator's endpoints, which replace whatever the server's metadata says about
+    /// its authorization server (none of it describes theirs): no registration, no `iss`
+    /// to expect. The resource and scopes still come from the server's metadata when it
+    /// has some. The token endpoint is requested by the service, so the guard checks it;
+    /// the authorization endpoint only by the user's browser, so it need only be a web URL.
+    async fn operator_target(
+        &self,
+        endpoints: &OAuthEndpoints,
+        found: ServerAuthorization,
+        server_url: &Url,
+        options: &OAuthOptions,
+    ) -> ServiceResult<Target> {
+        if !is_web_url(&endpoints.authorize_url) {
+            return Err(ServiceError::invalid(
+                &["oauth_authorize_url"],
+                "The authorize URL must be an absolute http or https URL.",
+                "url_refused",
+            ));
+        }
+        self.url_guard
+            .check_url(&endpoints.token_url)
+            .await
+            .map_err(|refused| {
+                ServiceError::invalid(&["oauth_token_url"], refused.message, "url_refused")
+            })?;
+        let (resource, scopes) = match found {
+            ServerAuthorization::OAuth(server) => {
+                (server.resource.clone(), server.scopes(&options.scopes))
+            }
+            _ => (resource_of(server_url), options.scopes.clone()),
+        };
+        Ok(Target {
+            issuer: endpoints.token_url.clone(),
+            expected_issuer: None,
+            authorization_endpoint: endpoints.authorize_url.clone(),
+            token_endpoint: endpoints.token_url.clone(),
+            registration_endpoint: None,
+            auth_methods: None,
+            metadata_documents: false,
+            iss_parameter_supported: false,
+            resource,
             scopes,
         })
     }

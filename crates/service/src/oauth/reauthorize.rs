@@ -65,12 +65,22 @@ impl Service {
         &self,
         connection_id: Uuid,
     ) -> ServiceResult<McpCredentials> {
-        let Some(sealed) = self.store.connection_secret(connection_id).await? else {
+        let sealed = self.store.connection_secret(connection_id).await?;
+        self.open_mcp_credentials(connection_id, sealed.as_deref())
+    }
+
+    /// `sealed`, the connection's custom MCP credentials, opened (none sealed: none).
+    pub(crate) fn open_mcp_credentials(
+        &self,
+        connection_id: Uuid,
+        sealed: Option<&[u8]>,
+    ) -> ServiceResult<McpCredentials> {
+        let Some(sealed) = sealed else {
             return Ok(McpCredentials::default());
         };
         let plaintext = self
             .secrets
-            .open(connection_id, &sealed)
+            .open(connection_id, sealed)
             .map_err(|error| ServiceError::Internal(error.to_string()))?;
         serde_json::from_slice(&plaintext)
             .map_err(|error| ServiceError::Internal(error.to_string()))

@@ -4,28 +4,33 @@
 
 use feather_domain::integration::ConnectionStatus;
 use feather_domain::oauth::union_scopes;
+use feather_store::Write;
 use uuid::Uuid;
 
 use crate::{Service, ServiceError, ServiceResult, UpstreamError};
 
 impl Service {
     /// Adds the scopes `refusal` names to those the connection's next authorization asks
-    /// for (a sync's failure record says the rest).
+    /// for (a sync's failure record says the rest). False when the connection has no OAuth
+    /// settings: the refusal is then one of its static credentials.
     pub(crate) async fn widen_requested_scopes(
         &self,
         organization_id: Uuid,
         connection_id: Uuid,
         refusal: &UpstreamError,
-    ) -> ServiceResult<()> {
-        let Some(sealed) = self.sealed_with_scopes(connection_id, refusal).await? else {
-            return Ok(());
-        };
+    ) -> ServiceResult<bool> {
         let mut write = self.store.begin_listing_write(organization_id).await?;
+        let Some(sealed) = self
+            .sealed_with_scopes(&mut write, connection_id, refusal)
+            .await?
+        else {
+            return Ok(false);
+        };
         write
             .put_connection_secret(connection_id, &sealed, self.now())
             .await?;
         write.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// A call was refused for its token's scopes: the connection asks for them at its
@@ -36,11 +41,14 @@ impl Service {
         connection_id: Uuid,
         refusal: &UpstreamError,
     ) -> ServiceResult<()> {
-        let Some(sealed) = self.sealed_with_scopes(connection_id, refusal).await? else {
+        let mut write = self.store.begin_listing_write(organization_id).await?;
+        let Some(sealed) = self
+            .sealed_with_scopes(&mut write, connection_id, refusal)
+            .await?
+        else {
             return Ok(());
         };
         let now = self.now();
-        let mut write = self.store.begin_listing_write(organization_id).await?;
         write
             .put_connection_secret(connection_id, &sealed, now)
             .await?;
@@ -57,14 +65,16 @@ impl Service {
         Ok(())
     }
 
-    /// The connection's credentials with the refused scopes added to those it asks for,
-    /// sealed; `None` when it has no OAuth settings (nothing to widen).
+    /// The connection's credentials as `write` sees them, with the refused scopes added to
+    /// those it asks for, sealed; `None` when it has no OAuth settings (nothing to widen).
     async fn sealed_with_scopes(
         &self,
+        write: &mut Write,
         connection_id: Uuid,
         refusal: &UpstreamError,
     ) -> ServiceResult<Option<Vec<u8>>> {
-        let mut credentials = self.mcp_credentials(connection_id).await?;
+        let sealed = write.connection_secret(connection_id).await?;
+        let mut credentials = self.open_mcp_credentials(connection_id, sealed.as_deref())?;
         let Some(oauth) = credentials.oauth.as_mut() else {
             return Ok(None);
         };

@@ -229,11 +229,11 @@ async fn without_resource_metadata(
         Document::Unusable(why) => return Ok(ServerAuthorization::Unusable(why)),
     };
     if source == MetadataSource::ServerOrigin {
-        let usable = authorization_server
-            .check(&authorization_server.issuer)
-            .map_err(|problem| problem.to_string());
-        if let Err(why) = usable {
-            return Ok(ServerAuthorization::Unusable(why));
+        // The issuer the document was looked up for is the server's origin (RFC 8414
+        // §3.3), written without a trailing `/` as issuers are.
+        let origin = server_url.origin().ascii_serialization();
+        if let Err(problem) = authorization_server.check(&origin) {
+            return Ok(ServerAuthorization::Unusable(problem.to_string()));
         }
     }
     Ok(ServerAuthorization::OAuth(Box::new(OAuthServer {

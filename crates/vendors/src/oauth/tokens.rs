@@ -1,7 +1,6 @@
 //! The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636) and refresh
 //! (RFC 6749 §6), through the `oauth2` crate, every request sent by the guarded client.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -34,14 +33,11 @@ pub(crate) fn start_authorization(
 ) -> Result<AuthorizationStart, String> {
     let client = client(settings, redirect_uri)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client
+    let request = client
         .authorize_url(|| CsrfToken::new_random_len(STATE_BYTES))
         .set_pkce_challenge(challenge)
         .add_scopes(settings.scopes.iter().cloned().map(Scope::new))
         .add_extra_param("resource", settings.resource.clone());
-    // The redirect URI was set on the client; naming it again keeps it on the request.
-    let redirect = redirect_url(redirect_uri)?;
-    request = request.set_redirect_uri(Cow::Owned(redirect));
     let (url, state) = request.url();
     Ok(AuthorizationStart {
         url: url.into(),

@@ -167,19 +167,29 @@ async fn a_server_that_needs_no_oauth_or_publishes_unusable_metadata_is_refused(
 }
 
 #[tokio::test]
-async fn explicit_endpoints_are_checked_by_the_guard_and_must_come_together() {
+async fn explicit_endpoints_must_be_web_urls_come_together_and_the_token_url_passes_the_guard() {
     let app = TestApp::new().await;
     let bare = FakeMcp::start(Upstream::Status(401)).await;
-    app.post_json(
-        CUSTOM_MCP,
+    let explicit = |authorize: &str, token: &str| {
         oauth_connection(
             bare.url(),
             json!({
-                "oauth_authorize_url": "http://10.0.0.1/authorize",
-                "oauth_token_url": "http://10.0.0.1/token",
+                "oauth_authorize_url": authorize,
+                "oauth_token_url": token,
                 "oauth_client_id": "c",
             }),
-        ),
+        )
+    };
+    // The service requests the token URL itself; only the browser opens the other.
+    app.post_json(
+        CUSTOM_MCP,
+        explicit("http://10.0.0.1/authorize", "http://10.0.0.1/token"),
+    )
+    .await
+    .expect_validation_error(&[&["body", "oauth_token_url"]]);
+    app.post_json(
+        CUSTOM_MCP,
+        explicit("javascript:alert(1)", "http://127.0.0.1:1/token"),
     )
     .await
     .expect_validation_error(&[&["body", "oauth_authorize_url"]]);
@@ -193,5 +203,22 @@ async fn explicit_endpoints_are_checked_by_the_guard_and_must_come_together() {
     .await
     .expect_validation_error(&[&["body", "oauth_token_url"]]);
     assert_eq!(app.listing().await, Vec::<Value>::new(), "nothing stored");
+
+    let created = app
+        .post_json(
+            CUSTOM_MCP,
+            explicit(
+                "https://idp.internal.example/authorize",
+                "http://127.0.0.1:1/token",
+            ),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let url = created["authorize_url"].as_str().expect("an authorize URL");
+    assert!(
+        url.starts_with("https://idp.internal.example/authorize?"),
+        "{url}"
+    );
+    assert_eq!(query_param(url, "client_id").as_deref(), Some("c"));
     bare.stop().await;
 }

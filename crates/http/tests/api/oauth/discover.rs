@@ -93,8 +93,8 @@ async fn a_server_without_metadata_is_offered_the_2025_03_26_default_endpoints()
     let origin = bare.url().trim_end_matches("/mcp").to_owned();
     assert_eq!(found["oauth_required"], true);
     assert_eq!(
-        found["supports_dcr"], false,
-        "a default is not an advertisement"
+        found["supports_dcr"], true,
+        "2025-03-26's defaults include /register"
     );
     assert_eq!(found["authorize_url"], format!("{origin}/authorize"));
     assert_eq!(found["token_url"], format!("{origin}/token"));
