@@ -285,9 +285,6 @@ pub fn validate_custom_mcp(request: &CustomMcpRequest) -> Result<CustomMcpConfig
     if redacted_url(server_url) != server_url {
         credentials.server_url = Some(server_url.to_owned());
     }
-    if request.auth_type.as_deref() == Some("oauth") {
-        credentials.oauth_options = Some(request.oauth.check(&mut problems));
-    }
     match (nickname, transport, problems.is_empty()) {
         (Some(nickname), Some(transport), true) => Ok(CustomMcpConfig {
             nickname,
@@ -377,8 +374,8 @@ fn credentials(request: &CustomMcpRequest, problems: &mut Vec<FieldError>) -> Mc
                 )),
             }
         }
-        // Its fields are checked apart: they describe how to get a credential, not one.
-        "oauth" => {}
+        // No credential yet: what to get one with, kept for every authorization.
+        "oauth" => credentials.oauth_options = Some(request.oauth.check(problems)),
         _ => problems.push(FieldError::new(
             &["auth_type"],
             "The auth_type must be one of none, bearer, api_key, oauth.",

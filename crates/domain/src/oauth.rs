@@ -21,6 +21,6 @@ pub use metadata::{
 pub use scopes::{OFFLINE_ACCESS, ScopeSources, requested_scopes, union_scopes};
 pub use server::{MetadataSource, OAuthServer, ServerAuthorization};
 pub use well_known::{
-    authorization_server_metadata_urls, legacy_authorization_server_metadata_url,
-    protected_resource_metadata_urls, resource_of,
+    authorization_server_metadata_urls, default_endpoints,
+    legacy_authorization_server_metadata_url, protected_resource_metadata_urls, resource_of,
 };

@@ -15,6 +15,16 @@ pub fn storable_lossy(s: &str) -> String {
     s.replace('\0', "\u{FFFD}")
 }
 
+/// Longest piece of an outsider's text [`quoted`] keeps.
+pub const QUOTED_MAX_CHARS: usize = 200;
+
+/// What an outsider wrote (an authorization server's error, a redirect's parameter), fit
+/// to quote in a recorded reason: at most [`QUOTED_MAX_CHARS`] characters, storable.
+pub fn quoted(s: &str) -> String {
+    let s: String = s.chars().take(QUOTED_MAX_CHARS).collect();
+    storable_lossy(&s)
+}
+
 /// Where, in `value`, a string or an object key cannot be stored: the path of each (object
 /// keys and array indexes), in document order, at most `limit` of them.
 pub fn unstorable_paths(value: &Value, limit: usize) -> Vec<Vec<String>> {

@@ -2,7 +2,7 @@
 //! OAuth it waits for an authorization (`crate::oauth`).
 
 use feather_domain::connection::Connection;
-use feather_domain::custom_mcp::{CustomMcpRequest, validate_custom_mcp};
+use feather_domain::custom_mcp::{CustomMcpRequest, McpCredentials, validate_custom_mcp};
 use feather_domain::integration::{ConnectionStatus, IntegrationKey, Vendor};
 use uuid::Uuid;
 
@@ -57,5 +57,31 @@ impl Service {
             connection,
             authorization: None,
         })
+    }
+
+    /// The connection's sealed custom MCP credentials, opened.
+    pub(crate) async fn mcp_credentials(
+        &self,
+        connection_id: Uuid,
+    ) -> ServiceResult<McpCredentials> {
+        let sealed = self.store.connection_secret(connection_id).await?;
+        self.open_mcp_credentials(connection_id, sealed.as_deref())
+    }
+
+    /// `sealed`, the connection's custom MCP credentials, opened (none sealed: none).
+    pub(crate) fn open_mcp_credentials(
+        &self,
+        connection_id: Uuid,
+        sealed: Option<&[u8]>,
+    ) -> ServiceResult<McpCredentials> {
+        let Some(sealed) = sealed else {
+            return Ok(McpCredentials::default());
+        };
+        let plaintext = self
+            .secrets
+            .open(connection_id, sealed)
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+        serde_json::from_slice(&plaintext)
+            .map_err(|error| ServiceError::Internal(error.to_string()))
     }
 }

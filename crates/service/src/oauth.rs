@@ -56,13 +56,6 @@ pub trait AuthorizationClient: Send + Sync + fmt::Debug {
         code: &str,
         code_verifier: &str,
     ) -> Result<IssuedTokens, OAuthFailure>;
-
-    /// Exchanges a refresh token for new tokens.
-    async fn refresh(
-        &self,
-        settings: &OAuthSettings,
-        refresh_token: &str,
-    ) -> Result<IssuedTokens, OAuthFailure>;
 }
 
 /// What the service says about itself when it registers (RFC 7591 §2).
@@ -118,31 +111,21 @@ pub enum OAuthFailure {
 }
 
 impl IssuedTokens {
-    /// The tokens to keep, issued at `now` for `asked` scopes. A refresh answer without a
-    /// refresh token leaves the one used valid (RFC 6749 §6), so `kept_refresh` stays.
+    /// The tokens to keep, issued at `now` for `asked` scopes.
     pub(crate) fn into_tokens(
         self,
         now: chrono::DateTime<chrono::Utc>,
         asked: &[String],
-        kept_refresh: Option<String>,
     ) -> OAuthTokens {
         OAuthTokens {
             access_token: self.access_token,
-            refresh_token: self.refresh_token.or(kept_refresh),
+            refresh_token: self.refresh_token,
             expires_at: self
                 .expires_in
                 .and_then(|lifetime| chrono::Duration::from_std(lifetime).ok())
                 .and_then(|lifetime| now.checked_add_signed(lifetime)),
             scopes: self.scopes.unwrap_or_else(|| asked.to_vec()),
         }
-    }
-}
-
-impl OAuthFailure {
-    /// Whether the server refused the grant itself (the refresh token is spent,
-    /// revoked or expired): only a new authorization helps.
-    pub fn is_invalid_grant(&self) -> bool {
-        matches!(self, OAuthFailure::Rejected { error, .. } if error == "invalid_grant")
     }
 }
 

@@ -86,14 +86,6 @@ impl AuthorizationClient for RefuseEveryUrl {
     ) -> Result<IssuedTokens, OAuthFailure> {
         Err(refused().into())
     }
-
-    async fn refresh(
-        &self,
-        _settings: &OAuthSettings,
-        _refresh_token: &str,
-    ) -> Result<IssuedTokens, OAuthFailure> {
-        Err(refused().into())
-    }
 }
 
 fn refused() -> UpstreamError {

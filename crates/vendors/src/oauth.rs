@@ -19,16 +19,10 @@ use url::Url;
 
 use crate::guard::UpstreamPolicy;
 
-/// Longest part of an authorization server's error answer kept to quote.
-const QUOTED_MAX_CHARS: usize = 200;
-
-/// An authorization server's refusal, fit to quote in a connection's `status_reason`:
-/// each part storable and at most 200 characters, whatever the server sent.
+/// An authorization server's refusal, each part fit to quote in a connection's
+/// `status_reason` whatever the server sent.
 pub(crate) fn rejected(error: &str, description: Option<&str>) -> OAuthFailure {
-    let quoted = |text: &str| {
-        let text: String = text.chars().take(QUOTED_MAX_CHARS).collect();
-        feather_domain::text::storable_lossy(&text)
-    };
+    use feather_domain::text::quoted;
     OAuthFailure::Rejected {
         error: quoted(error),
         description: description.map(quoted),
@@ -82,13 +76,5 @@ impl AuthorizationClient for McpOAuthClient {
         code_verifier: &str,
     ) -> Result<IssuedTokens, OAuthFailure> {
         tokens::exchange_code(&self.http, settings, redirect_uri, code, code_verifier).await
-    }
-
-    async fn refresh(
-        &self,
-        settings: &OAuthSettings,
-        refresh_token: &str,
-    ) -> Result<IssuedTokens, OAuthFailure> {
-        tokens::refresh(&self.http, settings, refresh_token).await
     }
 }

@@ -120,15 +120,6 @@ pub struct OAuthCredentials {
     pub tokens: Option<OAuthTokens>,
 }
 
-impl OAuthTokens {
-    /// Whether the access token should be renewed before use at `now`: it expires within
-    /// `margin` (a request sent now would arrive with it dead).
-    pub fn expires_within(&self, now: DateTime<Utc>, margin: chrono::Duration) -> bool {
-        self.expires_at
-            .is_some_and(|expires_at| expires_at - margin <= now)
-    }
-}
-
 impl fmt::Debug for OAuthClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthClient")
@@ -218,20 +209,5 @@ mod tests {
         let debug = format!("{credentials:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
         assert!(debug.contains("client"));
-    }
-
-    #[test]
-    fn a_token_is_renewed_shortly_before_it_expires() {
-        let now = Utc::now();
-        let tokens = |expires_at| OAuthTokens {
-            access_token: "a".to_owned(),
-            refresh_token: None,
-            expires_at,
-            scopes: vec![],
-        };
-        let margin = chrono::Duration::seconds(60);
-        assert!(tokens(Some(now + chrono::Duration::seconds(30))).expires_within(now, margin));
-        assert!(!tokens(Some(now + chrono::Duration::seconds(300))).expires_within(now, margin));
-        assert!(!tokens(None).expires_within(now, margin));
     }
 }

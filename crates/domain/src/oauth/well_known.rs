@@ -4,6 +4,8 @@
 
 use url::Url;
 
+use super::AuthorizationServerMetadata;
+
 const PROTECTED_RESOURCE: &str = "/.well-known/oauth-protected-resource";
 const AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
 const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
@@ -53,6 +55,24 @@ pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
 /// authorization server's metadata: at its own origin, whatever its path.
 pub fn legacy_authorization_server_metadata_url(server_url: &Url) -> Url {
     at(server_url, AUTHORIZATION_SERVER)
+}
+
+/// What a 2025-03-26 server with no metadata at all is taken to have: `/authorize`,
+/// `/token` and `/register` at its origin, and nothing said about PKCE (so it is sent
+/// unchecked). Its issuer is the origin, written without a trailing `/`.
+pub fn default_endpoints(server_url: &Url) -> AuthorizationServerMetadata {
+    let endpoint = |path: &str| Some(at(server_url, path).into());
+    AuthorizationServerMetadata {
+        issuer: server_url.origin().ascii_serialization(),
+        authorization_endpoint: endpoint("/authorize"),
+        token_endpoint: endpoint("/token"),
+        registration_endpoint: endpoint("/register"),
+        scopes_supported: None,
+        token_endpoint_auth_methods_supported: None,
+        code_challenge_methods_supported: None,
+        client_id_metadata_document_supported: false,
+        authorization_response_iss_parameter_supported: false,
+    }
 }
 
 /// The URL's path without its terminating `/`, which "MUST be removed before inserting"
@@ -145,6 +165,24 @@ mod tests {
             legacy_authorization_server_metadata_url(&url("https://mcp.example.com/v1/mcp?x=1"))
                 .as_str(),
             "https://mcp.example.com/.well-known/oauth-authorization-server"
+        );
+    }
+
+    #[test]
+    fn a_2025_03_26_server_without_metadata_has_the_default_endpoints_at_its_origin() {
+        let defaults = default_endpoints(&url("http://127.0.0.1:9000/v1/mcp?x=1"));
+        assert_eq!(defaults.issuer, "http://127.0.0.1:9000");
+        assert_eq!(
+            defaults.authorization_endpoint.as_deref(),
+            Some("http://127.0.0.1:9000/authorize")
+        );
+        assert_eq!(
+            defaults.token_endpoint.as_deref(),
+            Some("http://127.0.0.1:9000/token")
+        );
+        assert_eq!(
+            defaults.registration_endpoint.as_deref(),
+            Some("http://127.0.0.1:9000/register")
         );
     }
 

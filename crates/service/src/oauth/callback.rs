@@ -7,7 +7,7 @@ use std::fmt;
 use feather_domain::custom_mcp::McpMetadata;
 use feather_domain::integration::ConnectionStatus;
 use feather_domain::oauth::OAuthCredentials;
-use feather_domain::text::storable_lossy;
+use feather_domain::text::quoted;
 use feather_store::{JobKind, PendingAuthorization};
 use uuid::Uuid;
 
@@ -17,8 +17,6 @@ use crate::{Service, ServiceError, ServiceResult};
 
 /// Longest `state` looked up; the service's own are 43 characters.
 const STATE_MAX_CHARS: usize = 512;
-/// Longest part of the redirect's `error` or `error_description` quoted in a reason.
-const QUOTED_MAX_CHARS: usize = 200;
 
 /// What the authorization server's redirect carried (RFC 6749 §4.1.2, RFC 9207 §2).
 /// `Debug` shows no code or state.
@@ -180,7 +178,7 @@ impl Service {
             ));
         };
         let now = self.now();
-        let tokens = issued.into_tokens(now, &flow.settings.scopes, None);
+        let tokens = issued.into_tokens(now, &flow.settings.scopes);
         // Read in the write: another listing write of the credentials (a step-up) cannot
         // slip between this read and the write back.
         let mut write = self.store.begin_listing_write(organization_id).await?;
@@ -271,13 +269,6 @@ fn check_issuer(flow: &PendingFlow, iss: Option<&str>) -> Result<(), String> {
         )),
         None => Ok(()),
     }
-}
-
-/// What the redirect says, fit to quote in a connection's `status_reason`: storable and at
-/// most [`QUOTED_MAX_CHARS`] characters.
-fn quoted(text: &str) -> String {
-    let text: String = text.chars().take(QUOTED_MAX_CHARS).collect();
-    storable_lossy(&text)
 }
 
 fn exchange_failure(failure: &OAuthFailure) -> String {

@@ -3,7 +3,7 @@
 //! its server asked for more scopes or moved to another authorization server. The
 //! connection keeps its tools and their configuration; only its tokens change.
 
-use feather_domain::custom_mcp::{McpCredentials, McpMetadata};
+use feather_domain::custom_mcp::McpMetadata;
 use feather_domain::integration::IntegrationKey;
 use feather_domain::oauth::union_scopes;
 use uuid::Uuid;
@@ -58,31 +58,5 @@ impl Service {
             .await?;
         write.commit().await?;
         Ok(link)
-    }
-
-    /// The connection's sealed custom MCP credentials, opened.
-    pub(crate) async fn mcp_credentials(
-        &self,
-        connection_id: Uuid,
-    ) -> ServiceResult<McpCredentials> {
-        let sealed = self.store.connection_secret(connection_id).await?;
-        self.open_mcp_credentials(connection_id, sealed.as_deref())
-    }
-
-    /// `sealed`, the connection's custom MCP credentials, opened (none sealed: none).
-    pub(crate) fn open_mcp_credentials(
-        &self,
-        connection_id: Uuid,
-        sealed: Option<&[u8]>,
-    ) -> ServiceResult<McpCredentials> {
-        let Some(sealed) = sealed else {
-            return Ok(McpCredentials::default());
-        };
-        let plaintext = self
-            .secrets
-            .open(connection_id, sealed)
-            .map_err(|error| ServiceError::Internal(error.to_string()))?;
-        serde_json::from_slice(&plaintext)
-            .map_err(|error| ServiceError::Internal(error.to_string()))
     }
 }

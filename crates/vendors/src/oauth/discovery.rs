@@ -6,7 +6,8 @@
 use feather_domain::oauth::{
     AuthorizationServerMetadata, BearerChallenge, MetadataSource, OAuthServer,
     ProtectedResourceMetadata, ServerAuthorization, authorization_server_metadata_urls,
-    legacy_authorization_server_metadata_url, protected_resource_metadata_urls, resource_of,
+    default_endpoints, legacy_authorization_server_metadata_url, protected_resource_metadata_urls,
+    resource_of,
 };
 use feather_service::UpstreamError;
 use http::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -243,28 +244,6 @@ async fn without_resource_metadata(
         authorization_server,
         source,
     })))
-}
-
-/// The 2025-03-26 specification's defaults for a server without metadata.
-fn default_endpoints(server_url: &Url) -> AuthorizationServerMetadata {
-    let at = |path: &str| {
-        let mut url = server_url.clone();
-        url.set_path(path);
-        url.set_query(None);
-        url.set_fragment(None);
-        url.to_string()
-    };
-    AuthorizationServerMetadata {
-        issuer: at("/").trim_end_matches('/').to_owned(),
-        authorization_endpoint: Some(at("/authorize")),
-        token_endpoint: Some(at("/token")),
-        registration_endpoint: Some(at("/register")),
-        scopes_supported: None,
-        token_endpoint_auth_methods_supported: None,
-        code_challenge_methods_supported: None,
-        client_id_metadata_document_supported: false,
-        authorization_response_iss_parameter_supported: false,
-    }
 }
 
 async fn first_document<T: DeserializeOwned>(

@@ -1,5 +1,4 @@
-//! The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636) and refresh
-//! (RFC 6749 §6), through the `oauth2` crate, every request sent by the guarded client.
+//! The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636), through the `oauth2` crate, every request sent by the guarded client.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +10,7 @@ use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
     AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use url::Url;
 
@@ -57,22 +56,6 @@ pub(crate) async fn exchange_code(
     let answer = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(code_verifier.to_owned()))
-        .add_extra_param("resource", settings.resource.clone())
-        .request_async(&Guarded(http.clone()))
-        .await;
-    issued(answer)
-}
-
-pub(crate) async fn refresh(
-    http: &GuardedHttp,
-    settings: &OAuthSettings,
-    refresh_token: &str,
-) -> Result<IssuedTokens, OAuthFailure> {
-    // The redirect URI is not part of a refresh; any valid URL satisfies the client type.
-    let client = client(settings, &settings.token_endpoint).map_err(misconfigured)?;
-    let token = RefreshToken::new(refresh_token.to_owned());
-    let answer = client
-        .exchange_refresh_token(&token)
         .add_extra_param("resource", settings.resource.clone())
         .request_async(&Guarded(http.clone()))
         .await;
